@@ -1,0 +1,183 @@
+"""Networks with the σ_s^k activation (METHOD §2).
+
+Two-layer:  u(x; θ) = m^(−γ/2) · Σ_j a_j σ_s^k(w_j·x + b_j) (+ c),   θ ~ N(0, 1).
+
+``s`` is a registered buffer: it is saved in the ``state_dict`` and follows ``.to()``.
+:meth:`set_s` is its only writer.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from .activations import check_k, check_s, sigma_and_derivative
+
+__all__ = ["HomotopyNet", "TwoLayerNet", "MLP"]
+
+_INITS = ("normal", "torch")
+
+
+def _check_positive_int(name: str, value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _gamma(ntk_scaling: bool | float) -> float:
+    if isinstance(ntk_scaling, bool):
+        return 1.0 if ntk_scaling else 0.0
+    g = float(ntk_scaling)
+    if not math.isfinite(g) or g < 0:
+        raise ValueError(f"ntk_scaling must be a bool or a finite γ >= 0, got {ntk_scaling!r}")
+    return g
+
+
+class HomotopyNet(nn.Module):
+    """Base class: holds ``s`` (buffer) and ``k`` and offers :meth:`set_s`."""
+
+    s: Tensor
+
+    def __init__(self, dim: int, k: int, s: float) -> None:
+        super().__init__()
+        self._dim = _check_positive_int("dim", dim)
+        self.k = check_k(k)
+        self.register_buffer("s", torch.tensor(check_s(s), dtype=torch.get_default_dtype()))
+
+    def set_s(self, s: float) -> None:
+        """Set the homotopy parameter s ∈ [0, 2) in place (the only writer of ``s``)."""
+        self.s.fill_(check_s(s))
+
+    @property
+    def dim(self) -> int:
+        """Input dimension d."""
+        return self._dim
+
+    def _check_input(self, x: Tensor) -> None:
+        if not isinstance(x, Tensor):
+            raise TypeError(f"input must be a torch.Tensor of shape (n, {self.dim}), got {type(x).__name__}")
+        if x.ndim != 2 or x.shape[1] != self.dim:
+            raise ValueError(f"input must have shape (n, {self.dim}), got {tuple(x.shape)}")
+
+
+class TwoLayerNet(HomotopyNet):
+    """u(x) = m^(−γ/2) Σ_j a_j σ_s^k(w_j·x + b_j) (+ c); γ = 1 with ``ntk_scaling=True``.
+
+    Parameters: ``hidden`` (weights w: (m, d), biases b: (m,)), ``a`` (m,), optional
+    ``c`` (output bias). ``init="normal"`` draws every parameter from N(0, 1) as in the
+    paper; ``init="torch"`` keeps PyTorch's default ``nn.Linear`` initialisation.
+    """
+
+    def __init__(self, dim: int, width: int, k: int = 1, s: float = 1.0, ntk_scaling: bool | float = True,
+                 output_bias: bool = False, init: str = "normal") -> None:
+        super().__init__(dim, k, s)
+        self.width = _check_positive_int("width", width)
+        if init not in _INITS:
+            raise ValueError(f"init must be one of {_INITS}, got {init!r}")
+        self.gamma = _gamma(ntk_scaling)
+        self.hidden = nn.Linear(self._dim, self.width)
+        self.a = nn.Parameter(torch.empty(self.width))
+        self.c = nn.Parameter(torch.zeros(())) if output_bias else None
+        if init == "normal":
+            with torch.no_grad():
+                for p in (self.hidden.weight, self.hidden.bias, self.a):
+                    p.normal_()
+        else:
+            nn.init.uniform_(self.a, -1 / math.sqrt(self.width), 1 / math.sqrt(self.width))
+
+    @property
+    def scale(self) -> float:
+        """The output factor m^(−γ/2)."""
+        return self.width ** (-self.gamma / 2)
+
+    def features(self, x: Tensor) -> Tensor:
+        """Hidden features σ_s^k(Wx + b), shape (n, m)."""
+        self._check_input(x)
+        return sigma_and_derivative(self.hidden(x), self.s, self.k)[0]
+
+    def forward(self, x: Tensor) -> Tensor:
+        """u(x), shape (n,)."""
+        u = self.scale * (self.features(x) @ self.a)
+        return u + self.c if self.c is not None else u
+
+    def value_and_grad(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """u(x) and ∇u(x) = m^(−γ/2) Σ_j a_j σ'(w_j·x + b_j) w_j in closed form, one pass."""
+        self._check_input(x)
+        act, dact = sigma_and_derivative(self.hidden(x), self.s, self.k)
+        u = self.scale * (act @ self.a)
+        grad = (self.scale * dact * self.a) @ self.hidden.weight
+        return (u + self.c if self.c is not None else u), grad
+
+    def to_relu(self) -> "TwoLayerNet":
+        """The width-2m ReLU^k twin (s = 1) that computes the same function.
+
+        σ_s^k(z) = ReLU(z)^k + (s − 1)^k·ReLU(−z)^k, so neuron j becomes the pair
+        (w_j, b_j, a_j) and (−w_j, −b_j, (s − 1)^k·a_j), with the output weights
+        rescaled by (2m/m)^(γ/2) to undo the change of the m^(−γ/2) factor.
+        """
+        s = float(self.s)
+        twin = TwoLayerNet(self._dim, 2 * self.width, self.k, 1.0, self.gamma, self.c is not None)
+        twin = twin.to(device=self.a.device, dtype=self.a.dtype)
+        factor = 2 ** (self.gamma / 2)
+        with torch.no_grad():
+            twin.hidden.weight.copy_(torch.cat([self.hidden.weight, -self.hidden.weight]))
+            twin.hidden.bias.copy_(torch.cat([self.hidden.bias, -self.hidden.bias]))
+            twin.a.copy_(factor * torch.cat([self.a, (s - 1) ** self.k * self.a]))
+            if self.c is not None:
+                twin.c.copy_(self.c)
+        return twin
+
+    def extra_repr(self) -> str:
+        return f"dim={self._dim}, width={self.width}, k={self.k}, s={float(self.s):g}, gamma={self.gamma:g}"
+
+
+class MLP(HomotopyNet):
+    """Fully connected net with σ_s^k after every hidden layer (the paper's multi-layer net).
+
+    h_1 = σ(W_1 x + b_1),  h_{l+1} = σ(n_l^(−γ/2) W_{l+1} h_l + b_{l+1}),
+    u = n_L^(−γ/2) a·h_L (+ c), all parameters N(0, 1) with ``init="normal"``: with
+    γ = 1 the NTK parametrisation, which reduces to :class:`TwoLayerNet` for one hidden
+    layer. For k ≥ 2 and several layers σ^k compounds magnitudes: prefer k = 1 or
+    ``init="torch"`` there.
+    """
+
+    def __init__(self, dim: int, widths: tuple[int, ...] | list[int], k: int = 1, s: float = 1.0,
+                 ntk_scaling: bool | float = True, output_bias: bool = False, init: str = "normal") -> None:
+        super().__init__(dim, k, s)
+        if isinstance(widths, numbers.Integral):
+            widths = (widths,)
+        if len(widths) == 0:
+            raise ValueError("widths must name at least one hidden layer")
+        self.widths = tuple(_check_positive_int("each width", w) for w in widths)
+        if init not in _INITS:
+            raise ValueError(f"init must be one of {_INITS}, got {init!r}")
+        self.gamma = _gamma(ntk_scaling)
+        sizes = (self._dim,) + self.widths
+        self.layers = nn.ModuleList(nn.Linear(i, o) for i, o in zip(sizes[:-1], sizes[1:]))
+        self.a = nn.Parameter(torch.empty(self.widths[-1]))
+        self.c = nn.Parameter(torch.zeros(())) if output_bias else None
+        if init == "normal":
+            with torch.no_grad():
+                for p in self.parameters():
+                    p.normal_()
+                if self.c is not None:
+                    self.c.zero_()
+        else:
+            nn.init.uniform_(self.a, -1 / math.sqrt(self.widths[-1]), 1 / math.sqrt(self.widths[-1]))
+
+    def forward(self, x: Tensor) -> Tensor:
+        """u(x), shape (n,)."""
+        self._check_input(x)
+        h = self.layers[0](x)
+        h = sigma_and_derivative(h, self.s, self.k)[0]
+        for layer in self.layers[1:]:
+            z = F.linear(h, layer.weight * layer.in_features ** (-self.gamma / 2), layer.bias)
+            h = sigma_and_derivative(z, self.s, self.k)[0]
+        u = self.widths[-1] ** (-self.gamma / 2) * (h @ self.a)
+        return u + self.c if self.c is not None else u
+
+    def extra_repr(self) -> str:
+        return f"dim={self._dim}, widths={self.widths}, k={self.k}, s={float(self.s):g}, gamma={self.gamma:g}"
