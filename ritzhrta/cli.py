@@ -1,10 +1,10 @@
-"""The ``ritzhrta`` console script: ``problems`` and ``solve``."""
+"""The ``ritzhrta`` console script: ``problems``, ``solve``, ``export``, ``plot``.
+
+Bad input gives one line on stderr and exit code 2; a diverged run exits with 3.
+"""
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -12,12 +12,11 @@ from typing import Sequence
 import torch
 
 from . import __version__
-from .homotopy import LR_DECAYS, OPTIMIZERS, PRESETS, Plateau, format_schedule, parse
-from .networks import MLP, TwoLayerNet
-from .solve import LOSSES, DivergenceError, solve
+from .homotopy import LR_DECAYS, OPTIMIZERS, PRESETS, format_schedule, parse
+from .runs import RunConfig, load_run, resume_run, run
+from .solve import LOSSES
 
-DEFAULTS = {"loss": "h1", "preset": "homotopy", "steps": 6000, "width": 1000, "k": 3, "depth": 1,
-            "lr": 1e-3, "optimizer": "adam", "lr_decay": "none", "seed": 0}
+DEFAULT_STEPS = 6000
 EXIT_USAGE, EXIT_DIVERGED = 2, 3
 
 
@@ -31,57 +30,85 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    d = RunConfig(problem="")
     parser = _Parser(prog="ritzhrta", description="Deep Ritz / Sobolev training with HRTA.")
     parser.add_argument("--version", action="version", version=f"ritzhrta {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     sub.add_parser("problems", help="list the registered problems")
-    p = sub.add_parser("solve", help="solve a registered problem with HRTA")
-    p.add_argument("problem", help="a name from `ritzhrta problems`")
-    p.add_argument("--loss", choices=LOSSES, default=DEFAULTS["loss"])
+    p = sub.add_parser("solve", help="solve a registered problem with HRTA, or --resume a run")
+    p.add_argument("problem", nargs="?", help="a name from `ritzhrta problems`")
+    p.add_argument("--resume", type=Path, metavar="DIR", help="continue the run in DIR from its checkpoint")
+    p.add_argument("--loss", choices=LOSSES, default=d.loss)
     group = p.add_mutually_exclusive_group()
     group.add_argument("--schedule", help="stages 's:steps,...', ramps 'a-b:steps' (e.g. 0.5:3000,1:13000)")
     group.add_argument("--preset", choices=sorted(PRESETS), help="ready ladder (default: homotopy)")
-    p.add_argument("--steps", type=int, help=f"total steps of a --preset (default {DEFAULTS['steps']})")
-    p.add_argument("--width", type=int, default=DEFAULTS["width"])
-    p.add_argument("--k", type=int, default=DEFAULTS["k"], help="power of σ_s^k")
-    p.add_argument("--depth", type=int, default=DEFAULTS["depth"], help="hidden layers (1: two-layer net)")
+    p.add_argument("--steps", type=int, help=f"total steps of a --preset (default {DEFAULT_STEPS})")
+    p.add_argument("--width", type=int, default=d.width)
+    p.add_argument("--k", type=int, default=d.k, help="power of σ_s^k")
+    p.add_argument("--depth", type=int, default=d.depth, help="hidden layers (1: two-layer net)")
     p.add_argument("--standard-scaling", action="store_true", help="γ = 0 instead of the NTK scaling γ = 1")
-    p.add_argument("--lr", type=float, default=DEFAULTS["lr"])
-    p.add_argument("--optimizer", choices=OPTIMIZERS, default=DEFAULTS["optimizer"])
-    p.add_argument("--lr-decay", choices=LR_DECAYS, default=DEFAULTS["lr_decay"], help="per stage")
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer)
+    p.add_argument("--lr-decay", choices=LR_DECAYS, default=d.lr_decay, help="per stage")
     p.add_argument("--keep-optimizer", action="store_true", help="keep optimizer state across stages")
-    p.add_argument("--plateau", metavar="WINDOW:TOL", help="end a stage early on a loss plateau")
+    p.add_argument("--plateau", metavar="WINDOW:TOL", help="end a stage early on a loss plateau, e.g. 500:0.05")
     p.add_argument("--points", type=int, help="interior training points (default: the problem's)")
     p.add_argument("--sampling", choices=("grid", "random", "sobol"), help="default: the problem's")
     p.add_argument("--resample-every", type=int, default=0, metavar="N")
-    p.add_argument("--beta", type=float, default=100.0, help="Dirichlet penalty of the Ritz energy")
-    p.add_argument("--seed", type=int, default=DEFAULTS["seed"])
-    p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N")
-    p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    p.add_argument("--beta", type=float, default=d.beta, help="Dirichlet penalty of the Ritz energy")
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--device", default=d.device, help="cpu, cuda, cuda:N")
+    p.add_argument("--dtype", choices=("float32", "float64"), default=d.dtype)
+    p.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every, metavar="N")
+    p.add_argument("--resolution", type=int, default=d.resolution, help="mesh resolution of plots and VTK")
     p.add_argument("--threads", type=int, help="torch.set_num_threads (default: torch's choice)")
     p.add_argument("--out", type=Path, help="run folder (default runs/PROBLEM)")
     p.add_argument("--force", action="store_true", help="overwrite a non-empty run folder")
     p.add_argument("--no-progress", action="store_true")
+    e = sub.add_parser("export", help="write VTK from a finished run folder")
+    e.add_argument("run", type=Path)
+    e.add_argument("--vtk", type=Path, required=True, help="output .vtu or .xdmf")
+    e.add_argument("--resolution", type=int, default=200)
+    g = sub.add_parser("plot", help="redraw loss.png and solution.png of a run folder")
+    g.add_argument("run", type=Path)
+    g.add_argument("--out", type=Path, help="folder for the figures (default: the run folder)")
+    g.add_argument("--format", default="png", choices=("png", "pdf", "svg"))
+    g.add_argument("--resolution", type=int, default=150)
     return parser
 
 
-def _schedule(args) -> tuple:
-    plateau = None
-    if args.plateau:
-        try:
-            window, tol = args.plateau.split(":")
-            plateau = Plateau(int(window), float(tol))
-        except ValueError as err:
-            raise UsageError(f"--plateau expects WINDOW:TOL such as 500:0.05 ({err})") from None
-    kw = dict(optimizer=args.optimizer, lr_decay=args.lr_decay, until=plateau, keep_optimizer=args.keep_optimizer)
+def _plateau(text: str | None) -> list | None:
+    if not text:
+        return None
+    try:
+        window, tol = text.split(":")
+        return [int(window), float(tol)]
+    except ValueError:
+        raise UsageError(f"--plateau expects WINDOW:TOL such as 500:0.05, got {text!r}") from None
+
+
+def config_from_args(args) -> RunConfig:
+    """The :class:`RunConfig` described by ``solve`` arguments."""
     if args.schedule:
         if args.steps is not None:
             raise UsageError("--steps applies to --preset; a --schedule gives its own step counts")
-        return parse(args.schedule, **kw)
-    return PRESETS[args.preset or DEFAULTS["preset"]](args.steps or DEFAULTS["steps"], **kw)
+        schedule = format_schedule(parse(args.schedule))
+    else:
+        schedule = format_schedule(PRESETS[args.preset or "homotopy"](args.steps or DEFAULT_STEPS))
+    _check_device(args.device)
+    config = RunConfig(problem=args.problem, schedule=schedule, loss=args.loss, width=args.width, k=args.k,
+                       depth=args.depth, ntk_scaling=not args.standard_scaling, lr=args.lr, optimizer=args.optimizer,
+                       lr_decay=args.lr_decay, keep_optimizer=args.keep_optimizer, plateau=_plateau(args.plateau),
+                       points=args.points, sampling=args.sampling, resample_every=args.resample_every,
+                       beta=args.beta, seed=args.seed, device=args.device, dtype=args.dtype,
+                       checkpoint_every=args.checkpoint_every, resolution=args.resolution)
+    config.stages()  # validate the stage options now
+    problem = config.build_problem()
+    config.build_net(problem.dim, 1.0)  # validate the network options now
+    return config
 
 
-def _device(name: str) -> torch.device:
+def _check_device(name: str) -> None:
     try:
         device = torch.device(name)
     except RuntimeError:
@@ -93,78 +120,62 @@ def _device(name: str) -> torch.device:
             raise UsageError(f"device {name!r} does not exist ({torch.cuda.device_count()} CUDA devices)")
     elif device.type != "cpu":
         raise UsageError(f"unsupported device {name!r}; use cpu, cuda or cuda:N")
-    return device
-
-
-def build_net(dim: int, args, s0: float) -> torch.nn.Module:
-    """The network described by the CLI arguments."""
-    if args.depth < 1:
-        raise UsageError(f"--depth must be >= 1, got {args.depth}")
-    scaling = not args.standard_scaling
-    if args.depth == 1:
-        return TwoLayerNet(dim, args.width, k=args.k, s=s0, ntk_scaling=scaling)
-    return MLP(dim, [args.width] * args.depth, k=args.k, s=s0, ntk_scaling=scaling)
-
-
-def _prepare_out(args) -> Path:
-    out = args.out or Path("runs") / args.problem
-    if out.exists() and any(out.iterdir()) and not args.force:
-        raise UsageError(f"run folder {out} exists and is not empty; pass --force to overwrite or choose --out")
-    out.mkdir(parents=True, exist_ok=True)
-    return out
 
 
 def cmd_solve(args) -> int:
-    import problems
-
-    problem = problems.get(args.problem)
-    schedule = _schedule(args)
-    device = _device(args.device)
-    dtype = getattr(torch, args.dtype)
     if args.threads:
         torch.set_num_threads(args.threads)
-    out = _prepare_out(args)
-    torch.manual_seed(args.seed)
-    net = build_net(problem.dim, args, schedule[0].s_at(0)).to(device=device, dtype=dtype)
-    config = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
-    config["schedule_resolved"] = format_schedule(schedule)
-    _write_json(out / "config.json", config)
-    status = 0
-    try:
-        result = solve(problem, net, schedule, loss=args.loss, lr=args.lr, points=args.points,
-                       sampling=args.sampling, resample_every=args.resample_every, seed=args.seed,
-                       beta=args.beta, progress=not args.no_progress)
-    except DivergenceError as err:
-        print(f"ritzhrta: diverged: {err}", file=sys.stderr)
-        result, status = err.result, EXIT_DIVERGED
-    summary = {"problem": args.problem, "loss": args.loss, "schedule": config["schedule_resolved"],
-               "network": repr(net), "settings": config, "torch": torch.__version__,
-               "threads": torch.get_num_threads(), "machine": platform.machine(), **result.summary()}
-    _write_json(out / "summary.json", summary)
-    result.history.write_csv(out / "history.csv")
-    _print_summary(summary, out)
-    return status
+    if args.resume is not None:
+        if args.problem is not None:
+            raise UsageError("give either a problem name or --resume DIR, not both")
+        result, out = resume_run(args.resume, progress=not args.no_progress), args.resume
+    else:
+        if args.problem is None:
+            raise UsageError("solve needs a problem name (see `ritzhrta problems`) or --resume DIR")
+        config = config_from_args(args)
+        out = args.out or Path("runs") / args.problem
+        if out.exists() and any(out.iterdir()) and not args.force:
+            raise UsageError(f"run folder {out} exists and is not empty; pass --force to overwrite or choose --out")
+        result = run(config, out, progress=not args.no_progress)
+    _print_summary(result, out)
+    return EXIT_DIVERGED if result.status == "diverged" else 0
 
 
-def _write_json(path: Path, data) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
-    os.replace(tmp, path)
-
-
-def _print_summary(summary: dict, out: Path) -> None:
-    print(f"{summary['problem']}: {summary['status']} after {summary['steps']} steps "
-          f"in {summary['wall_seconds']:.1f} s ({summary['cpu_seconds']:.1f} CPU s)")
+def _print_summary(result, out: Path) -> None:
+    h = result.history
+    print(f"{result.status} after {len(h)} steps in {result.wall_seconds:.1f} s ({result.cpu_seconds:.1f} CPU s)")
     print(f"{'stage':>5} {'s':>11} {'steps':>6} {'loss start':>11} {'loss end':>11} {'seconds':>8}")
-    for st in summary["stages"]:
-        s = f"{st['s_start']:g}" if st["s_start"] == st["s_end"] else f"{st['s_start']:g}->{st['s_end']:g}"
-        print(f"{st['index'] + 1:>5} {s:>11} {st['steps']:>6} {st['loss_start']:>11.3e} "
-              f"{st['loss_end']:>11.3e} {st['seconds']:>8.1f}")
-    if summary["errors"]:
-        e, e0 = summary["errors"], summary["initial_errors"]
+    for st in result.stages:
+        s = f"{st.s_start:g}" if st.s_start == st.s_end else f"{st.s_start:g}->{st.s_end:g}"
+        print(f"{st.index + 1:>5} {s:>11} {st.steps:>6} {st.loss_start:>11.3e} {st.loss_end:>11.3e} "
+              f"{st.seconds:>8.1f}")
+    if result.errors:
+        e, e0 = result.errors, result.initial_errors
         print(f"relative errors: L2 {e['l2']:.3e}  H1 {e['h1']:.3e}  H1-semi {e['h1_semi']:.3e} "
               f"(initial H1 {e0['h1']:.3e})")
-    print(f"wrote {out}/summary.json, {out}/history.csv")
+    if result.status == "diverged":
+        print("ritzhrta: the loss diverged; the run folder keeps the last finite checkpoint", file=sys.stderr)
+    print(f"wrote {out}/")
+
+
+def cmd_export(args) -> int:
+    from .io import write_vtk
+
+    _, problem, net, _ = load_run(args.run)
+    path = write_vtk(args.vtk, net, problem=problem, resolution=args.resolution)
+    print(f"wrote {path}")
+    return 0
+
+
+def cmd_plot(args) -> int:
+    from .plotting import plot_history, plot_solution
+
+    config, problem, net, history = load_run(args.run)
+    out = args.out or args.run
+    a = plot_history(history, Path(out) / f"loss.{args.format}", title=f"{config.problem}: {config.loss} loss")
+    b = plot_solution(net, problem, Path(out) / f"solution.{args.format}", resolution=args.resolution)
+    print(f"wrote {a} and {b}")
+    return 0
 
 
 def cmd_problems(args) -> int:
@@ -175,10 +186,13 @@ def cmd_problems(args) -> int:
     return 0
 
 
+COMMANDS = {"problems": cmd_problems, "solve": cmd_solve, "export": cmd_export, "plot": cmd_plot}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        return {"problems": cmd_problems, "solve": cmd_solve}[args.command](args)
+        return COMMANDS[args.command](args)
     except (UsageError, ValueError) as err:
         print(f"ritzhrta: error: {err}", file=sys.stderr)
         return EXIT_USAGE

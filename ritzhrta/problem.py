@@ -42,8 +42,10 @@ def exact_gradient(fn: Field, x: Tensor) -> Tensor:
     with torch.enable_grad():
         xg = x.detach().requires_grad_(True)
         y = fn(xg)
-        (g,) = torch.autograd.grad(y.sum(), xg)
-    return g.detach()
+        if not y.requires_grad:  # fn does not depend on x
+            return torch.zeros_like(x)
+        (g,) = torch.autograd.grad(y.sum(), xg, allow_unused=True)
+    return torch.zeros_like(x) if g is None else g.detach()
 
 
 class _HasExact:

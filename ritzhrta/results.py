@@ -47,6 +47,13 @@ class History:
     def record_errors(self, step: int, errors: dict[str, float]) -> None:
         self.errors.append({"step": step, **errors})
 
+    def to_dict(self) -> dict[str, list]:
+        return {name: list(getattr(self, name)) for name in self.COLUMNS + ("errors",)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, list]) -> "History":
+        return cls(**{name: list(data[name]) for name in cls.COLUMNS + ("errors",)})
+
     def stage_starts(self) -> list[int]:
         """The step numbers at which each stage after the first begins."""
         return [self.step[i] for i in range(1, len(self)) if self.stage[i] != self.stage[i - 1]]

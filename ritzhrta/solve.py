@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Callable, Sequence, Union
 
 import torch
@@ -92,13 +92,19 @@ class _Sampler:
         if self.every and global_step and global_step % self.every == 0:
             self.draw()
 
+    def redraw(self, draws: int) -> None:
+        """Restore the point set of a run that had made ``draws`` draws."""
+        self.draws = draws - 1
+        self.draw()
+
 
 def solve(problem: Problem | Target, net: nn.Module, schedule: Sequence[Stage], *, loss: str | LossFn = "h1",
           lr: float = 1e-3, points: int | None = None, sampling: str | None = None,
           boundary_points: int | None = None, resample_every: int = 0, seed: int = 0,
           beta: float = DEFAULT_BETA, closed_form: bool = True, eval_points: Points | None = None,
-          eval_every: int = 0, progress: bool = True, callback: Callable[[StepInfo], None] | None = None
-          ) -> Result:
+          eval_every: int = 0, progress: bool = True, callback: Callable[[StepInfo], bool | None] | None = None,
+          checkpoint: Callable[[dict], None] | None = None, checkpoint_every: int = 0,
+          resume: dict | None = None) -> Result:
     """Train ``net`` on ``problem`` through the stages of ``schedule`` and return a :class:`Result`.
 
     loss: "h1" (Sobolev), "l2" (zero-derivative case), "ritz" (Deep Ritz energy) or a
@@ -108,87 +114,174 @@ def solve(problem: Problem | Target, net: nn.Module, schedule: Sequence[Stage], 
     loss uses them). resample_every > 0 draws new random points every that many steps.
     The device and dtype are those of ``net``'s parameters. ``eval_every`` > 0 records
     the relative errors on the evaluation set every that many steps. ``callback`` is
-    called after every step with a :class:`StepInfo`.
+    called after every step with a :class:`StepInfo`; returning True stops the run
+    (status "stopped"). ``checkpoint(state)`` is called at every stage end and every
+    ``checkpoint_every`` steps with a state that ``resume=state`` continues exactly.
     """
     stages = _check_schedule(schedule)
     if not hasattr(net, "set_s"):
         raise TypeError("net must be a ritzhrta network with set_s() (TwoLayerNet, MLP)")
     if net.dim != problem.dim:
         raise ValueError(f"net takes {net.dim}-dimensional input but the problem is {problem.dim}-dimensional")
-    loss_fn = make_loss(loss, problem, beta, closed_form)
-    p0 = next(net.parameters())
     n = points or problem.points
     method = sampling or problem.sampling
     if method not in METHODS:
         raise ValueError(f"sampling must be one of {METHODS}, got {method!r}")
     if resample_every and method == "grid":
         method = "random"  # a grid would redraw the same points
+    p0 = next(net.parameters())
     nb = boundary_points or max(4, 4 * math.ceil(math.sqrt(n)))
     torch.manual_seed(seed)
-    sampler = _Sampler(problem, n, method, nb, seed, resample_every, p0.dtype, p0.device)
+    run = _Run(problem=problem, net=net, stages=stages, loss_fn=make_loss(loss, problem, beta, closed_form),
+               lr=lr, sampler=_Sampler(problem, n, method, nb, seed, resample_every, p0.dtype, p0.device),
+               eval_every=eval_every, callback=callback, checkpoint=checkpoint, checkpoint_every=checkpoint_every)
     if eval_points is None and problem.has_exact:
         eval_points = evaluation_points(problem, dtype=p0.dtype, device=p0.device)
-    errors0 = relative_errors(net, problem, eval_points) if problem.has_exact else {}
+    run.eval_points = eval_points
+    run.errors0 = relative_errors(net, problem, eval_points) if problem.has_exact else {}
+    if resume is not None:
+        run.load(resume)
+    return run.execute(progress)
 
-    params = [p for p in net.parameters() if p.requires_grad]
-    history, reports = History(), []
-    sync_every = 1 if (p0.device.type == "cpu" or callback) else 64
-    total = schedule_steps(stages)
-    bar = tqdm(total=total, disable=not progress, unit="step", dynamic_ncols=True, mininterval=0.5)
-    start_wall, start_cpu, step, opt = time.perf_counter(), time.process_time(), 0, None
-    try:
-        for p, stage in enumerate(stages):
-            net.set_s(stage.s_at(0))
-            base_lr = stage.lr or (1.0 if stage.optimizer == "lbfgs" else lr)
-            opt = _optimizer(stage, params, base_lr, opt)
-            t_stage, first = time.perf_counter(), len(history)
-            pending: list[tuple[int, Tensor]] = []
-            stage_losses: list[float] = []
-            stopped_early = False
-            for t in range(stage.steps):
-                s_t = stage.s_at(t)
-                if callable(stage.s):
-                    net.set_s(s_t)
-                cur_lr = base_lr * stage.lr_factor(t)
-                for group in opt.param_groups:
-                    group["lr"] = cur_lr
-                sampler.step(step)
 
-                def closure() -> Tensor:
-                    opt.zero_grad(set_to_none=True)
-                    value = loss_fn(net, problem, sampler.interior, sampler.boundary)
-                    value.backward()
-                    return value
+@dataclass
+class _Run:
+    """The state of one solve: which stage and step, the optimizer, the history."""
 
-                if stage.optimizer == "lbfgs":
-                    value = opt.step(closure)
-                else:
-                    value = closure()
-                    opt.step()
-                pending.append((step, value.detach()))
-                step += 1
-                check = stage.until is not None and (t + 1) % stage.until.check_every == 0
-                if len(pending) >= sync_every or check or t + 1 == stage.steps:
-                    _flush(pending, history, stage_losses, p, s_t, cur_lr, start_wall, stage, net)
-                    bar.update(len(pending))
-                    pending = []
-                    if step % 100 < sync_every or t + 1 == stage.steps:
-                        bar.set_postfix_str(f"stage {p + 1}/{len(stages)} s={s_t:.3g} loss={history.loss[-1]:.3e}")
-                    if callback is not None:
-                        callback(StepInfo(step, p, s_t, history.loss[-1], cur_lr, net))
-                if eval_every and step % eval_every == 0 and problem.has_exact:
-                    history.record_errors(step, relative_errors(net, problem, eval_points))
-                if check and stage.until.fired(stage_losses):
-                    stopped_early = True
+    problem: Problem | Target
+    net: nn.Module
+    stages: tuple[Stage, ...]
+    loss_fn: LossFn
+    lr: float
+    sampler: _Sampler
+    eval_every: int
+    callback: Callable[[StepInfo], bool | None] | None
+    checkpoint: Callable[[dict], None] | None
+    checkpoint_every: int
+    eval_points: Points | None = None
+    errors0: dict = field(default_factory=dict)
+    history: History = field(default_factory=History)
+    reports: list = field(default_factory=list)
+    stage: int = 0
+    t: int = 0
+    opt: torch.optim.Optimizer | None = None
+    opt_stage: int = -1
+    elapsed: float = 0.0
+
+    @property
+    def step(self) -> int:
+        return len(self.history)
+
+    def execute(self, progress: bool) -> Result:
+        self.start_wall, self.start_cpu = time.perf_counter() - self.elapsed, time.process_time()
+        bar = tqdm(total=schedule_steps(self.stages), initial=self.step, disable=not progress, unit="step",
+                   dynamic_ncols=True, mininterval=0.5)
+        status = "finished"
+        try:
+            while self.stage < len(self.stages):
+                if self.run_stage(bar):
+                    status = "stopped"
                     break
-            reports.append(StageReport(p, stage.s_at(0), s_t, len(history) - first, history.loss[first],
-                                       history.loss[-1], time.perf_counter() - t_stage, stopped_early))
-    except DivergenceError as err:
-        err.result = _result(net, problem, history, reports, errors0, eval_points, start_wall, start_cpu, "diverged")
-        raise
-    finally:
-        bar.close()
-    return _result(net, problem, history, reports, errors0, eval_points, start_wall, start_cpu, "finished")
+        except DivergenceError as err:
+            err.result = self.result("diverged")
+            raise
+        finally:
+            bar.close()
+        return self.result(status)
+
+    def run_stage(self, bar) -> bool:
+        """Run (the rest of) the current stage; True if the callback asked to stop."""
+        p, stage = self.stage, self.stages[self.stage]
+        params = [q for q in self.net.parameters() if q.requires_grad]
+        base_lr = stage.lr or (1.0 if stage.optimizer == "lbfgs" else self.lr)
+        if self.t == 0 and self.opt_stage != p:
+            self.opt, self.opt_stage = _optimizer(stage, params, base_lr, self.opt), p
+        sync_every = 1 if (params[0].device.type == "cpu" or self.callback) else 64
+        t_stage, first = time.perf_counter(), self.step - self.t
+        pending: list[tuple[int, Tensor]] = []
+        stage_losses = self.history.loss[first:]
+        stopped = stop = False
+        while self.t < stage.steps:
+            s_t, cur_lr = stage.s_at(self.t), base_lr * stage.lr_factor(self.t)
+            self.net.set_s(s_t)
+            for group in self.opt.param_groups:
+                group["lr"] = cur_lr
+            self.sampler.step(self.step + len(pending))
+            pending.append((self.step + len(pending), self._step(stage).detach()))
+            self.t += 1
+            check = stage.until is not None and self.t % stage.until.check_every == 0
+            nxt = self.step + len(pending)
+            due = any(every and nxt % every == 0 for every in (self.eval_every, self.checkpoint_every))
+            if len(pending) >= sync_every or check or due or self.t == stage.steps:
+                _flush(pending, self.history, stage_losses, p, s_t, cur_lr, self.start_wall)
+                bar.update(len(pending))
+                if self.step % 100 < len(pending) or self.t == stage.steps:
+                    bar.set_postfix_str(f"stage {p + 1}/{len(self.stages)} s={s_t:.3g} "
+                                        f"loss={self.history.loss[-1]:.3e}")
+                pending = []
+                if self.callback is not None:
+                    stop = bool(self.callback(StepInfo(self.step, p, s_t, self.history.loss[-1], cur_lr, self.net)))
+            if self.eval_every and self.step % self.eval_every == 0 and self.problem.has_exact:
+                self.history.record_errors(self.step, relative_errors(self.net, self.problem, self.eval_points))
+            if check and stage.until.fired(stage_losses):
+                stopped = True
+                break
+            if stop:
+                return True
+            if self.checkpoint and self.checkpoint_every and self.step % self.checkpoint_every == 0 \
+                    and self.t < stage.steps:
+                self.checkpoint(self.state())
+        self.reports.append(StageReport(p, stage.s_at(0), s_t, self.step - first, self.history.loss[first],
+                                        self.history.loss[-1], time.perf_counter() - t_stage, stopped))
+        self.stage, self.t = p + 1, 0
+        if self.checkpoint:
+            self.checkpoint(self.state())
+        return False
+
+    def _step(self, stage: Stage) -> Tensor:
+        opt, sampler = self.opt, self.sampler
+
+        def closure() -> Tensor:
+            opt.zero_grad(set_to_none=True)
+            value = self.loss_fn(self.net, self.problem, sampler.interior, sampler.boundary)
+            value.backward()
+            return value
+
+        if stage.optimizer == "lbfgs":
+            return opt.step(closure)
+        value = closure()
+        opt.step()
+        return value
+
+    def state(self) -> dict:
+        """Everything needed to continue exactly: a dict of tensors and plain data."""
+        return {"net": self.net.state_dict(), "optimizer": self.opt.state_dict() if self.opt else None,
+                "opt_stage": self.opt_stage, "stage": self.stage, "t": self.t,
+                "history": self.history.to_dict(), "reports": [asdict(r) for r in self.reports],
+                "rng": torch.get_rng_state(), "elapsed": time.perf_counter() - self.start_wall,
+                "sampler_draws": self.sampler.draws}
+
+    def load(self, state: dict) -> None:
+        self.net.load_state_dict(state["net"])
+        self.stage, self.t, self.opt_stage = state["stage"], state["t"], state["opt_stage"]
+        self.history = History.from_dict(state["history"])
+        self.reports = [StageReport(**r) for r in state["reports"]]
+        torch.set_rng_state(state["rng"])
+        self.elapsed = state["elapsed"]
+        self.sampler.redraw(state["sampler_draws"])
+        if state["optimizer"] is not None and 0 <= self.opt_stage < len(self.stages):
+            stage = self.stages[self.opt_stage]
+            params = [q for q in self.net.parameters() if q.requires_grad]
+            self.opt = _optimizer(replace(stage, keep_optimizer=False), params, self.lr, None)
+            self.opt.load_state_dict(state["optimizer"])
+        if self.stage < len(self.stages):
+            self.net.set_s(self.stages[self.stage].s_at(self.t))
+
+    def result(self, status: str) -> Result:
+        errors = relative_errors(self.net, self.problem, self.eval_points) if self.problem.has_exact else {}
+        return Result(net=self.net, history=self.history, stages=self.reports, errors=errors,
+                      initial_errors=self.errors0, wall_seconds=time.perf_counter() - self.start_wall,
+                      cpu_seconds=time.process_time() - self.start_cpu, status=status)
 
 
 def _check_schedule(schedule: Sequence[Stage]) -> tuple[Stage, ...]:
@@ -204,7 +297,7 @@ def _check_schedule(schedule: Sequence[Stage]) -> tuple[Stage, ...]:
 
 
 def _flush(pending, history: History, stage_losses: list[float], p: int, s: float, lr: float,
-           start: float, stage: Stage, net: nn.Module) -> None:
+           start: float) -> None:
     values = torch.stack([v for _, v in pending]).tolist()
     now = time.perf_counter() - start
     for (step, _), value in zip(pending, values):
@@ -213,10 +306,3 @@ def _flush(pending, history: History, stage_losses: list[float], p: int, s: floa
                                   f"lr = {lr:g}); lower the learning rate or check the problem data")
         history.append(step + 1, p, s, value, lr, now)
         stage_losses.append(value)
-
-
-def _result(net, problem, history, reports, errors0, eval_points, start_wall, start_cpu, status) -> Result:
-    errors = relative_errors(net, problem, eval_points) if problem.has_exact else {}
-    return Result(net=net, history=history, stages=reports, errors=errors, initial_errors=errors0,
-                  wall_seconds=time.perf_counter() - start_wall, cpu_seconds=time.process_time() - start_cpu,
-                  status=status)

@@ -1,0 +1,90 @@
+"""Files: VTK/XDMF export through meshio (the only meshio import) and atomic checkpoints."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import meshio
+import numpy as np
+import torch
+from torch import nn
+
+from .derivatives import evaluate
+from .domains import Domain
+from .meshing import mesh
+from .problem import Problem, Target
+
+__all__ = ["write_vtk", "read_vtk", "save_checkpoint", "load_checkpoint", "atomic_write"]
+
+
+def _pad3(a: np.ndarray) -> np.ndarray:
+    """Pad the last axis to 3 components (ParaView expects 3D points and vectors)."""
+    return np.pad(a, [(0, 0), (0, 3 - a.shape[1])]) if a.shape[1] < 3 else a
+
+
+def write_vtk(path: str | os.PathLike, net: nn.Module, domain: Domain | None = None,
+              problem: Problem | Target | None = None, resolution: int = 100) -> Path:
+    """Write the network's solution on a mesh of the domain as ``.vtu`` (or ``.xdmf``).
+
+    Point data: ``u``, ``grad_u`` (vector), and with a known exact solution ``u_exact``
+    and ``error`` = |u − u*|. The domain defaults to ``problem.domain``.
+    """
+    path = Path(path)
+    if path.suffix not in (".vtu", ".xdmf"):
+        raise ValueError(f"write_vtk writes .vtu or .xdmf files, got {path.name!r}")
+    if domain is None:
+        if problem is None:
+            raise ValueError("write_vtk needs a domain or a problem")
+        domain = problem.domain
+    m = mesh(domain, resolution)
+    u, grad = evaluate(net, m.points)
+    data = {"u": u, "grad_u": _pad3(grad)}
+    if problem is not None and problem.has_exact:
+        x = torch.as_tensor(m.points, dtype=torch.float64)
+        exact = problem.u_exact(x).detach().numpy()
+        data.update(u_exact=exact, error=np.abs(u - exact))
+    out = meshio.Mesh(_pad3(m.points), [(m.cell_type, m.cells)], point_data=data)
+    kwargs = {"data_format": "XML"} if path.suffix == ".xdmf" else {}
+    with atomic_write(path) as tmp:
+        meshio.write(tmp, out, file_format="xdmf" if path.suffix == ".xdmf" else "vtu", **kwargs)
+    return path
+
+
+def read_vtk(path: str | os.PathLike) -> meshio.Mesh:
+    """Read a file written by :func:`write_vtk` (any meshio format)."""
+    return meshio.read(path)
+
+
+class atomic_write:
+    """Context manager yielding a temporary path next to ``path``; renamed onto it on success."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+
+    def __enter__(self) -> str:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, self.tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=self.path.suffix, dir=self.path.parent)
+        os.close(fd)
+        return self.tmp
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            os.replace(self.tmp, self.path)
+        elif os.path.exists(self.tmp):
+            os.remove(self.tmp)
+
+
+def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> None:
+    """``torch.save`` the solver state atomically (write a temporary file, then rename)."""
+    with atomic_write(path) as tmp:
+        torch.save(state, tmp)
+
+
+def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+    """Load a checkpoint written by :func:`save_checkpoint` (tensors and plain data only)."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises several types for torn or foreign files
+        raise ValueError(f"cannot read checkpoint {path}: {err}") from err

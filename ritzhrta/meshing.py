@@ -1,0 +1,90 @@
+"""Meshes of a domain for export and plots: points and cells, no cell outside the domain.
+
+1D: line segments; 2D box: a structured triangle grid; 3D box: hexahedra; disk and
+polygons: Delaunay triangulation of interior grid points plus boundary points, keeping
+only triangles whose centroid lies inside (so the L-shape's notch stays empty).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.spatial import Delaunay
+
+from .domains import Box, Domain
+
+__all__ = ["Mesh", "mesh"]
+
+
+@dataclass(frozen=True)
+class Mesh:
+    """``points`` (N, d) and ``cells`` (M, nodes) of one ``cell_type`` (meshio names)."""
+
+    points: np.ndarray
+    cells: np.ndarray
+    cell_type: str
+
+
+def mesh(domain: Domain, resolution: int = 100) -> Mesh:
+    """A mesh with about ``resolution`` points along the longest side of the bounding box."""
+    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or resolution < 2:
+        raise ValueError(f"resolution must be an integer >= 2, got {resolution!r}")
+    if isinstance(domain, Box):
+        return _box_mesh(domain, int(resolution))
+    if domain.dim != 2:
+        raise ValueError(f"meshing is implemented for boxes and 2D domains, not {domain!r}")
+    return _delaunay_mesh(domain, int(resolution))
+
+
+def _box_mesh(box: Box, resolution: int) -> Mesh:
+    span = box.hi - box.lo
+    counts = [max(2, round(resolution * s / span.max()) + 1) for s in span]
+    ticks = [np.linspace(lo, hi, n) for lo, hi, n in zip(box.lo, box.hi, counts)]
+    points = np.stack(np.meshgrid(*ticks, indexing="ij"), -1).reshape(-1, box.dim)
+    idx = np.arange(len(points)).reshape(counts)
+    if box.dim == 1:
+        return Mesh(points, np.stack([idx[:-1], idx[1:]], 1), "line")
+    if box.dim == 2:
+        a, b, c, d = idx[:-1, :-1], idx[1:, :-1], idx[1:, 1:], idx[:-1, 1:]
+        tris = np.concatenate([np.stack([a, b, c], -1).reshape(-1, 3), np.stack([a, c, d], -1).reshape(-1, 3)])
+        return Mesh(points, tris, "triangle")
+    if box.dim == 3:
+        i = idx
+        corners = [i[:-1, :-1, :-1], i[1:, :-1, :-1], i[1:, 1:, :-1], i[:-1, 1:, :-1],
+                   i[:-1, :-1, 1:], i[1:, :-1, 1:], i[1:, 1:, 1:], i[:-1, 1:, 1:]]
+        return Mesh(points, np.stack(corners, -1).reshape(-1, 8), "hexahedron")
+    raise ValueError(f"meshing a {box.dim}-dimensional box is not supported (1, 2 or 3)")
+
+
+def _delaunay_mesh(domain: Domain, resolution: int) -> Mesh:
+    h = float((domain.hi - domain.lo).max()) / resolution
+    ticks = [np.arange(lo, hi + h / 2, h) for lo, hi in zip(domain.lo, domain.hi)]
+    grid = np.stack(np.meshgrid(*ticks, indexing="ij"), -1).reshape(-1, 2)
+    n_boundary = max(8, math.ceil(domain.boundary_measure / h))
+    boundary = domain._boundary(n_boundary, "grid", None)[0]
+    corners = getattr(domain, "vertices", np.empty((0, 2)))
+    candidates = np.concatenate([corners, boundary, grid])
+    inside = domain._contains(candidates, 1e-9 * max(1.0, h))
+    # drop grid points hugging the boundary (they make slivers)
+    far = np.ones(len(candidates), dtype=bool)
+    far[len(corners) + len(boundary):] = _boundary_distance(domain, grid) > 0.3 * h
+    points = _unique(candidates[inside & far])
+    tri = Delaunay(points).simplices
+    centroids = points[tri].mean(1)
+    keep = domain._contains(centroids, 0.0)
+    return Mesh(points, tri[keep], "triangle")
+
+
+def _boundary_distance(domain: Domain, x: np.ndarray) -> np.ndarray:
+    if hasattr(domain, "edges"):
+        from .domains import _segment_distance
+
+        a, b = domain.edges
+        return _segment_distance(x, a, b)
+    return np.abs(np.linalg.norm(x - domain.center, axis=1) - domain.radius)
+
+
+def _unique(points: np.ndarray) -> np.ndarray:
+    _, first = np.unique(np.round(points, 12), axis=0, return_index=True)
+    return points[np.sort(first)]

@@ -1,0 +1,150 @@
+"""Figures (the only matplotlib import; headless Agg backend).
+
+- :func:`plot_history`: loss on a log scale, stage boundaries as vertical lines with
+  each stage's s labelled, and the relative errors when recorded.
+- :func:`plot_solution`: 2D: u, u*, |u − u*| with colorbars; 1D: u and u*; 3D: the
+  same three panels on the mid-plane z = (lo + hi)/2.
+PNG by default, PDF (or any matplotlib format) by the file extension.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.tri as mtri  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+from .derivatives import evaluate  # noqa: E402
+from .domains import Box  # noqa: E402
+from .meshing import mesh  # noqa: E402
+from .problem import Problem, Target  # noqa: E402
+from .results import History  # noqa: E402
+
+__all__ = ["plot_history", "plot_solution", "plot_histories"]
+
+
+def _stage_lines(ax, history: History) -> None:
+    starts = [history.step[0]] + history.stage_starts()
+    s_of = {history.stage[i]: history.s[i] for i in range(len(history))}
+    stage_at = {history.step[i]: history.stage[i] for i in range(len(history))}
+    for k, step in enumerate(starts):
+        if k:
+            ax.axvline(step, color="0.4", ls="--", lw=1)
+        ax.text(step, 1.0, f" s={s_of[stage_at[step]]:.3g}", transform=ax.get_xaxis_transform(),
+                va="top", ha="left", fontsize=8, color="0.25")
+
+
+def plot_history(history: History, path: str | os.PathLike, title: str = "") -> Path:
+    """Loss vs step (log scale) with stage boundaries and s labels; errors if recorded."""
+    if len(history) == 0:
+        raise ValueError("the history is empty: nothing to plot")
+    panels = 2 if history.errors else 1
+    fig, axes = plt.subplots(1, panels, figsize=(6.4 * panels, 4.2), squeeze=False)
+    ax = axes[0, 0]
+    loss = np.asarray(history.loss)
+    if (loss > 0).all():
+        ax.semilogy(history.step, loss, lw=0.8)
+        ax.set_ylabel("loss")
+    else:  # the Ritz energy can be negative: plot its distance to the best value seen
+        ax.semilogy(history.step, loss - loss.min() + 1e-12 * max(1.0, abs(loss.min())), lw=0.8)
+        ax.set_ylabel("loss − min(loss)")
+    ax.set_xlabel("step")
+    ax.set_title(title or "training loss")
+    _stage_lines(ax, history)
+    if panels == 2:
+        ax = axes[0, 1]
+        steps = [e["step"] for e in history.errors]
+        for key in ("l2", "h1"):
+            if key in history.errors[0]:
+                ax.semilogy(steps, [e[key] for e in history.errors], "o-", ms=3, label=f"relative {key.upper()}")
+        ax.set_xlabel("step")
+        ax.set_title("relative error (evaluation set)")
+        ax.legend()
+        _stage_lines(ax, history)
+    return _save(fig, path)
+
+
+def plot_histories(histories: Sequence[tuple[str, History]], path: str | os.PathLike, title: str = "") -> Path:
+    """Overlay several loss curves (label, history) with each one's stage boundaries dotted."""
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    for label, h in histories:
+        (line,) = ax.semilogy(h.step, h.loss, lw=0.8, label=label)
+        for step in h.stage_starts():
+            ax.axvline(step, color=line.get_color(), ls=":", lw=1)
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    ax.set_title(title or "training loss")
+    ax.legend()
+    return _save(fig, path)
+
+
+def plot_solution(net: nn.Module, problem: Problem | Target, path: str | os.PathLike,
+                  resolution: int = 150) -> Path:
+    """u, u* and |u − u*| (2D and 3D mid-plane), or u and u* on one axis (1D)."""
+    dom = problem.domain
+    if dom.dim == 1:
+        return _plot_1d(net, problem, path, resolution)
+    if dom.dim == 2:
+        m = mesh(dom, resolution)
+        tri = mtri.Triangulation(m.points[:, 0], m.points[:, 1], m.cells)
+        return _three_panels(net, problem, m.points, tri, path, "")
+    if dom.dim == 3 and isinstance(dom, Box):
+        plane = mesh(Box(dom.lo[:2], dom.hi[:2]), resolution)
+        zmid = 0.5 * (dom.lo[2] + dom.hi[2])
+        pts = np.column_stack([plane.points, np.full(len(plane.points), zmid)])
+        tri = mtri.Triangulation(pts[:, 0], pts[:, 1], plane.cells)
+        return _three_panels(net, problem, pts, tri, path, f" (z = {zmid:g})")
+    raise ValueError(f"plot_solution handles 1D, 2D and 3D boxes, not {dom!r}")
+
+
+def _exact(problem, x: np.ndarray) -> np.ndarray | None:
+    if not problem.has_exact:
+        return None
+    return problem.u_exact(torch.as_tensor(x, dtype=torch.float64)).detach().numpy()
+
+
+def _plot_1d(net, problem, path, resolution) -> Path:
+    m = mesh(problem.domain, max(resolution, 400))
+    x = m.points[:, 0]
+    u, _ = evaluate(net, m.points)
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    exact = _exact(problem, m.points)
+    if exact is not None:
+        ax.plot(x, exact, "k--", lw=1.5, label="u* (target)")
+    ax.plot(x, u, lw=1.2, label="u (network)")
+    ax.set_xlabel("x")
+    ax.legend()
+    ax.set_title(problem.name or "solution")
+    return _save(fig, path)
+
+
+def _three_panels(net, problem, pts, tri, path, suffix) -> Path:
+    u, _ = evaluate(net, pts)
+    exact = _exact(problem, pts)
+    fields = [("u (network)", u)]
+    if exact is not None:
+        fields += [("u* (exact)", exact), ("|u − u*|", np.abs(u - exact))]
+    fig, axes = plt.subplots(1, len(fields), figsize=(4.6 * len(fields), 4.0), squeeze=False)
+    for ax, (name, values) in zip(axes[0], fields):
+        image = ax.tripcolor(tri, values, shading="gouraud", cmap="viridis" if "|" not in name else "magma")
+        fig.colorbar(image, ax=ax, shrink=0.85)
+        ax.set_title(name + suffix)
+        ax.set_aspect("equal")
+    fig.suptitle(problem.name or "solution")
+    return _save(fig, path)
+
+
+def _save(fig, path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

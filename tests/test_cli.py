@@ -1,0 +1,99 @@
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+
+from ritzhrta.cli import main
+
+
+def run(args, capsys):
+    code = main(args)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_problems_lists_the_registry(capsys):
+    code, out, _ = run(["problems"], capsys)
+    assert code == 0 and "poisson2d-neumann" in out and "approx3d" in out
+
+
+def test_solve_writes_the_run_folder(tmp_path, capsys):
+    out_dir = tmp_path / "run"
+    code, out, _ = run(["solve", "approx1d", "--loss", "l2", "--schedule", "0.5:40,1:60", "--width", "50",
+                        "--k", "1", "--lr", "1e-2", "--out", str(out_dir), "--no-progress"], capsys)
+    assert code == 0 and "relative errors" in out
+    summary = json.loads((out_dir / "summary.json").read_text())
+    assert summary["status"] == "finished" and summary["steps"] == 100
+    assert [st["s_start"] for st in summary["stages"]] == [0.5, 1.0]
+    assert summary["errors"]["l2"] < summary["initial_errors"]["l2"]
+    assert summary["config"]["width"] == 50 and summary["schedule"] == "0.5:40,1:60"
+    rows = list(csv.DictReader((out_dir / "history.csv").open()))
+    assert len(rows) == 100 and rows[0]["s"] == "0.5" and rows[-1]["stage"] == "1"
+    config = json.loads((out_dir / "config.json").read_text())
+    assert config["problem"] == "approx1d" and config["lr"] == 1e-2
+    for name in ("loss.png", "solution.png", "solution.vtu", "checkpoint.pt"):
+        assert (out_dir / name).stat().st_size > 0
+
+
+def test_run_folder_is_not_overwritten_without_force(tmp_path, capsys):
+    args = ["solve", "approx1d", "--loss", "l2", "--preset", "baseline", "--steps", "5", "--width", "8",
+            "--k", "1", "--out", str(tmp_path / "r"), "--no-progress"]
+    assert run(args, capsys)[0] == 0
+    code, _, err = run(args, capsys)
+    assert code == 2 and "--force" in err
+    assert run(args + ["--force"], capsys)[0] == 0
+
+
+def test_depth_float64_and_preset(tmp_path, capsys):
+    code, out, _ = run(["solve", "poisson2d-neumann", "--preset", "relaxation", "--steps", "8", "--depth", "2",
+                        "--width", "16", "--dtype", "float64", "--points", "64", "--out", str(tmp_path / "d"),
+                        "--no-progress"], capsys)
+    assert code == 0
+    summary = json.loads((tmp_path / "d" / "summary.json").read_text())
+    assert "MLP" in summary["network"] and summary["schedule"] == "1:2,1.5:6"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["solve", "nope"], "unknown problem"),
+    (["solve", "approx1d", "--schedule", "3:100"], "s must lie in"),
+    (["solve", "approx1d", "--schedule", "0.5"], "cannot read schedule"),
+    (["solve", "approx1d", "--k", "0"], "k must be"),
+    (["solve", "approx1d", "--width", "0"], "width"),
+    (["solve", "approx1d", "--loss", "ritz"], "Ritz"),
+    (["solve", "approx1d", "--device", "tpu"], "device"),
+    (["solve", "approx1d", "--device", "cuda:7"], "cuda"),
+    (["solve", "approx1d", "--schedule", "1:5", "--steps", "10"], "--steps"),
+    (["solve", "approx1d", "--plateau", "abc"], "WINDOW:TOL"),
+    (["solve"], "problem name"),
+    (["solve", "--resume", "/nonexistent/run"], "not a run folder"),
+    (["export", "/nonexistent/run", "--vtk", "x.vtu"], "not a run folder"),
+    (["solve", "approx1d", "--loss", "h3"], "invalid choice"),
+    (["solve", "approx1d", "--width", "ten"], "invalid int"),
+    (["bogus"], "invalid choice"),
+])
+def test_bad_arguments_one_line_exit_2(args, message, tmp_path, capsys):
+    extra = ["--out", str(tmp_path / "x")] if args[:1] == ["solve"] and "--resume" not in args else []
+    code, _, err = run(args + extra, capsys)
+    assert code == 2
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_console_script_entry_point(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "ritzhrta.cli", "problems"], capture_output=True, text=True)
+    assert proc.returncode == 0 and "poisson2d-lshape" in proc.stdout
+
+
+def test_export_and_plot_from_a_run_folder(tmp_path, capsys):
+    import meshio
+
+    out_dir = tmp_path / "run"
+    assert run(["solve", "poisson2d-neumann", "--schedule", "0.5:5,1:5", "--width", "20", "--points", "64",
+                "--resolution", "20", "--out", str(out_dir), "--no-progress"], capsys)[0] == 0
+    code, out, _ = run(["export", str(out_dir), "--vtk", str(tmp_path / "fine.vtu"), "--resolution", "50"], capsys)
+    assert code == 0
+    m = meshio.read(tmp_path / "fine.vtu")
+    assert len(m.points) == 51 * 51 and set(m.point_data) == {"u", "grad_u", "u_exact", "error"}
+    code, _, _ = run(["plot", str(out_dir), "--out", str(tmp_path / "figs"), "--format", "pdf"], capsys)
+    assert code == 0 and (tmp_path / "figs" / "loss.pdf").exists() and (tmp_path / "figs" / "solution.pdf").exists()
