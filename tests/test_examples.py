@@ -1,0 +1,49 @@
+"""Each example runs in its fast mode (at import) and one number is checked."""
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def load(name, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # examples write under runs/
+    monkeypatch.setattr(sys, "argv", [name])
+    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_example_is_tested():
+    tested = {"poisson2d_hrta", "poisson2d_ritz", "poisson2d_export", "custom_problem", "function_approximation"}
+    assert {p.stem for p in EXAMPLES.glob("*.py")} == tested
+
+
+def test_poisson2d_hrta(monkeypatch, tmp_path):
+    m = load("poisson2d_hrta", monkeypatch, tmp_path)
+    for r in m.results.values():
+        assert r.errors["h1"] < r.initial_errors["h1"] / 10
+
+
+def test_poisson2d_ritz(monkeypatch, tmp_path):
+    m = load("poisson2d_ritz", monkeypatch, tmp_path)
+    assert m.errors["h1"] < 0.3 and m.result.initial_errors["h1"] > 1
+
+
+def test_poisson2d_export(monkeypatch, tmp_path):
+    m = load("poisson2d_export", monkeypatch, tmp_path)
+    assert (tmp_path / "runs/examples/export/solution.vtu").exists()
+    assert m.max_error < 0.2 and m.result.errors["h1"] < m.result.initial_errors["h1"] / 10
+
+
+def test_custom_problem(monkeypatch, tmp_path):
+    m = load("custom_problem", monkeypatch, tmp_path)
+    assert m.result.errors["h1"] < 0.05
+
+
+def test_function_approximation(monkeypatch, tmp_path):
+    m = load("function_approximation", monkeypatch, tmp_path)
+    assert all(r.errors["l2"] < r.initial_errors["l2"] / 5 for r in m.results.values())
