@@ -154,7 +154,8 @@ def _print_summary(result, out: Path) -> None:
         print(f"relative errors: L2 {e['l2']:.3e}  H1 {e['h1']:.3e}  H1-semi {e['h1_semi']:.3e} "
               f"(initial H1 {e0['h1']:.3e})")
     if result.status == "diverged":
-        print("ritzhrta: the loss diverged; the run folder keeps the last finite checkpoint", file=sys.stderr)
+        kept = "keeps the last finite checkpoint" if (out / "checkpoint.pt").exists() else "has no checkpoint yet"
+        print(f"ritzhrta: the loss diverged; the run folder {kept}", file=sys.stderr)
     print(f"wrote {out}/")
 
 

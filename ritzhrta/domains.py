@@ -21,6 +21,7 @@ from torch import Tensor
 __all__ = ["Points", "Domain", "Box", "Interval", "Disk", "Polygon", "LShape", "METHODS"]
 
 METHODS = ("grid", "random", "sobol")
+_INSIDE = 1e-12  # interior points keep at least this distance from the boundary
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,8 @@ class Domain(ABC):
         ...
 
     def contains(self, x: Tensor | np.ndarray, tol: float = 1e-12) -> Tensor | np.ndarray:
-        """Boolean mask (n,) of points in the closed domain (up to ``tol``)."""
+        """Boolean mask (n,) of points in the closed domain up to ``tol`` (a negative
+        ``tol`` asks for points at least |tol| inside)."""
         as_tensor = isinstance(x, Tensor)
         arr = x.detach().cpu().double().numpy() if as_tensor else np.asarray(x, dtype=float)
         if arr.ndim != 2 or arr.shape[1] != self.dim:
@@ -128,11 +130,11 @@ class Domain(ABC):
         if method == "grid":
             m = max(1, math.ceil((n * ratio) ** (1 / self.dim)))
             x = self.lo + unit_cube(m ** self.dim, self.dim, "grid", None) * span
-            return x[self._contains(x, 0.0)]
+            return x[self._contains(x, -_INSIDE)]
         total = max(16, math.ceil(1.3 * n * ratio))
         while True:
             x = self.lo + unit_cube(total, self.dim, method, seed) * span
-            x = x[self._contains(x, 0.0)]
+            x = x[self._contains(x, -_INSIDE)]
             if len(x) >= n:
                 return x[:n]
             total *= 2
@@ -304,7 +306,8 @@ class Polygon(Domain):
             with np.errstate(divide="ignore", invalid="ignore"):
                 xint = x0 + (x[:, 1] - y0) * (x1 - x0) / (y1 - y0)
             inside ^= crosses & (x[:, 0] < xint)
-        return inside | (_segment_distance(x, a, b) <= tol)
+        dist = _segment_distance(x, a, b)
+        return inside | (dist <= tol) if tol >= 0 else inside & (dist >= -tol)
 
     def _boundary(self, n, method, seed):
         a, b = self.edges

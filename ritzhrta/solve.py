@@ -167,6 +167,7 @@ class _Run:
     opt: torch.optim.Optimizer | None = None
     opt_stage: int = -1
     elapsed: float = 0.0
+    check_before_step: bool = True
 
     @property
     def step(self) -> int:
@@ -197,6 +198,7 @@ class _Run:
         if self.t == 0 and self.opt_stage != p:
             self.opt, self.opt_stage = _optimizer(stage, params, base_lr, self.opt), p
         sync_every = 1 if (params[0].device.type == "cpu" or self.callback) else 64
+        self.check_before_step = sync_every == 1  # free when values are synced every step anyway
         t_stage, first = time.perf_counter(), self.step - self.t
         pending: list[tuple[int, Tensor]] = []
         stage_losses = self.history.loss[first:]
@@ -250,6 +252,8 @@ class _Run:
         if stage.optimizer == "lbfgs":
             return opt.step(closure)
         value = closure()
+        if self.check_before_step and not torch.isfinite(value):
+            return value  # leave the parameters as they were; the flush raises DivergenceError
         opt.step()
         return value
 

@@ -74,3 +74,13 @@ def test_invalid_sampling_arguments():
         d.interior(0)
     with pytest.raises(ValueError, match="shape"):
         d.contains(np.zeros((3, 3)))
+
+
+@pytest.mark.parametrize("method", ["grid", "random", "sobol"])
+def test_interior_points_avoid_the_boundary(method):
+    # the L-shape's masked 37x37 grid would put a point on the re-entrant corner (0, 0)
+    for n in (1024, 500, 2000):
+        x = LShape().interior(n, method, dtype=torch.float64).x
+        assert torch.all(x.norm(dim=1) > 1e-9)
+    assert not Disk((0, 0), 1).contains(np.array([[1.0, 0.0]]), tol=-1e-9)[0]
+    assert LShape().contains(np.array([[0.0, 0.0]]))[0] and not LShape().contains(np.array([[0.0, 0.0]]), -1e-9)[0]

@@ -132,3 +132,13 @@ def test_relaxation_preset_runs_past_one():
     pb = problems.get("approx1d")
     result = solve(pb, small_net(1, k=1, s=1.0), relaxation(40), loss="l2", progress=False)
     assert result.history.s[-1] == 1.5 and math.isfinite(result.final_loss)
+
+
+def test_nan_loss_does_not_reach_the_parameters():
+    pb = Problem(Box([0, 0], [1, 1]), source=lambda x: torch.where(x[:, 0] > 0.9, math.nan, 1.0) + 0 * x[:, 1],
+                 exact=lambda x: x[:, 0] * 0, name="nan-source")
+    net = small_net(2, width=20)
+    before = [p.detach().clone() for p in net.parameters()]
+    with pytest.raises(DivergenceError):
+        solve(pb, net, homotopy(20), loss="ritz", points=64, progress=False)
+    assert all(torch.equal(a, b) for a, b in zip(before, net.parameters()))
