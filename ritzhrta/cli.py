@@ -1,4 +1,4 @@
-"""The ``ritzhrta`` console script: ``problems``, ``solve``, ``export``, ``plot``.
+"""The ``ritzhrta`` console script: ``problems``, ``solve``, ``export``, ``plot``, ``compare``, ``ntk``.
 
 Bad input gives one line on stderr and exit code 2; a diverged run exits with 3.
 """
@@ -11,7 +11,7 @@ from typing import Sequence
 
 import torch
 
-from . import __version__
+from . import __version__, cli_studies
 from .homotopy import LR_DECAYS, OPTIMIZERS, PRESETS, format_schedule, parse
 from .runs import RunConfig, load_run, resume_run, run
 from .solve import LOSSES
@@ -74,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--out", type=Path, help="folder for the figures (default: the run folder)")
     g.add_argument("--format", default="png", choices=("png", "pdf", "svg"))
     g.add_argument("--resolution", type=int, default=150)
+    cli_studies.add_parsers(sub, d)
     return parser
 
 
@@ -187,7 +188,8 @@ def cmd_problems(args) -> int:
     return 0
 
 
-COMMANDS = {"problems": cmd_problems, "solve": cmd_solve, "export": cmd_export, "plot": cmd_plot}
+COMMANDS = {"problems": cmd_problems, "solve": cmd_solve, "export": cmd_export, "plot": cmd_plot,
+            "compare": cli_studies.cmd_compare, "ntk": cli_studies.cmd_ntk}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

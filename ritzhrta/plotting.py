@@ -27,7 +27,7 @@ from .meshing import mesh  # noqa: E402
 from .problem import Problem, Target  # noqa: E402
 from .results import History  # noqa: E402
 
-__all__ = ["plot_history", "plot_solution", "plot_histories"]
+__all__ = ["plot_history", "plot_solution", "plot_histories", "plot_bands", "plot_curve"]
 
 
 def _stage_lines(ax, history: History) -> None:
@@ -82,6 +82,44 @@ def plot_histories(histories: Sequence[tuple[str, History]], path: str | os.Path
     ax.set_ylabel("loss")
     ax.set_title(title or "training loss")
     ax.legend()
+    return _save(fig, path)
+
+
+def plot_bands(histories: dict[str, list[History]], stage_starts: dict[str, list[int]],
+               path: str | os.PathLike, title: str = "") -> Path:
+    """Median loss over seeds with a min–max band per configuration; stage boundaries dotted."""
+    fig, ax = plt.subplots(figsize=(8, 4.8))
+    for label, runs in histories.items():
+        n = min(len(h) for h in runs)
+        if n == 0:
+            continue
+        losses = np.array([h.loss[:n] for h in runs])
+        steps = np.asarray(runs[0].step[:n])
+        (line,) = ax.semilogy(steps, np.median(losses, 0), lw=1, label=f"{label} (median of {len(runs)})")
+        ax.fill_between(steps, losses.min(0), losses.max(0), color=line.get_color(), alpha=0.2, lw=0)
+        for step in stage_starts.get(label, []):
+            ax.axvline(step, color=line.get_color(), ls=":", lw=1)
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    ax.set_title(title or "loss: median and min–max over seeds")
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def plot_curve(x: Sequence[float], ys: dict[str, Sequence[float]], path: str | os.PathLike, xlabel: str,
+               ylabel: str, title: str = "", logy: bool = True, vlines: Sequence[float] = ()) -> Path:
+    """Simple line plot of one or more series (e.g. λ_min vs s)."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    logy = logy and all(v > 0 for y in ys.values() for v in y)  # log only when every value is positive
+    for label, y in ys.items():
+        (ax.semilogy if logy else ax.plot)(x, y, "o-", ms=3, label=label)
+    for v in vlines:
+        ax.axvline(v, color="0.4", ls="--", lw=1)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    if len(ys) > 1:
+        ax.legend()
     return _save(fig, path)
 
 

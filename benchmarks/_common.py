@@ -1,0 +1,43 @@
+"""Shared helpers of the benchmark scripts: resumable CSV rows and summary tables."""
+from __future__ import annotations
+
+import csv
+import statistics
+from pathlib import Path
+from typing import Iterable, Sequence
+
+
+def done_keys(path: Path, key_fields: Sequence[str]) -> set[tuple[str, ...]]:
+    """The keys of rows already written (a benchmark resumes by skipping them)."""
+    if not path.exists():
+        return set()
+    with path.open() as fh:
+        return {tuple(row[k] for k in key_fields) for row in csv.DictReader(fh)}
+
+
+def append_row(path: Path, row: dict) -> None:
+    """Append one result row, writing the header for a new file."""
+    new = not path.exists()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(row))
+        if new:
+            writer.writeheader()
+        writer.writerow(row)
+
+
+def read_rows(path: Path) -> list[dict]:
+    with path.open() as fh:
+        return list(csv.DictReader(fh))
+
+
+def med_range(values: Iterable[float]) -> str:
+    """'median [min, max]' in 2-digit scientific notation."""
+    v = [float(x) for x in values]
+    if not v:
+        return "–"
+    return f"{statistics.median(v):.2e} [{min(v):.1e}, {max(v):.1e}]"
+
+
+def median(values: Iterable[float]) -> float:
+    return statistics.median(float(x) for x in values)
