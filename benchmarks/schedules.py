@@ -1,0 +1,132 @@
+"""Schedules, optimizers and switching rules compared under one budget (issue: the reviewers' questions).
+
+Studies (each writes results/<name>.md, .csv, .png; an existing .md is kept unless --force):
+
+  pde_paper      the paper's PDE experiment: −Δu = f on (0,1)², Neumann, H¹ loss, σ_s^3,
+                 width 1000, Adam; baseline vs homotopy 0.5→1 vs relaxation 1→1.5; 5 seeds
+  approx1d_more  sin(2πx), L², k = 1, width 1000: Adam with no/step/cosine decay, SGD (lr
+                 tuned on a grid), L-BFGS, 3-stage ladder, s ramps, plateau-triggered switch,
+                 Adam moments kept vs reset at the switch; 3 seeds
+  pde_more       the same questions on the PDE, 3 seeds
+
+    python benchmarks/schedules.py                      # all studies
+    python benchmarks/schedules.py --study pde_paper --steps 29000   # the paper's 16000 + 13000
+    python benchmarks/schedules.py --quick              # seconds; used by the tests
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import problems  # noqa: E402
+from ritzhrta import Plateau, Stage, TwoLayerNet, baseline, homotopy, parse, relaxation  # noqa: E402
+from ritzhrta.compare import Comparison, compare, tune_lr  # noqa: E402
+
+
+def _net(dim, width, k):
+    def make(seed):
+        torch.manual_seed(seed)
+        return TwoLayerNet(dim, width, k=k, s=1.0)
+    return make
+
+
+def _ladders(n: int) -> dict:
+    """Schedules sharing the budget n (steps rounded to the paper's 3/16 split)."""
+    a, q = round(3 * n / 16), n // 4
+    plateau = (Stage(n // 2, 0.5, until=Plateau(window=max(10, n // 40), rel_tol=0.02)), Stage(n - n // 2, 1.0))
+    return {
+        "baseline": baseline(n), "homotopy": homotopy(n), "relaxation": relaxation(n),
+        "3-stage 0.25→0.5→1": parse(f"0.25:{a // 2},0.5:{a - a // 2},1:{n - a}"),
+        "ramp 0.5→1": parse(f"0.5-1:{a},1:{n - a}"),
+        "ramp 1→1.5": parse(f"1:{q},1-1.5:{q},1.5:{n - 2 * q}"),
+        "homotopy, plateau switch": plateau,
+        "homotopy, keep Adam state": tuple(replace(st, keep_optimizer=True) for st in homotopy(n)),
+    }
+
+
+def _run(problem, make_net, schedules, seeds, loss, log, **kw) -> Comparison:
+    return compare(problem, schedules, make_net, seeds=seeds, loss=loss, log=log, **kw)
+
+
+def _merge(parts: list[Comparison]) -> Comparison:
+    out = Comparison()
+    for part in parts:
+        out.rows += part.rows
+        out.histories.update(part.histories)
+        out.stage_starts.update(part.stage_starts)
+    return out
+
+
+def study_pde_paper(steps, seeds, width, log) -> Comparison:
+    pb = problems.get("poisson2d-neumann")
+    sched = {"baseline": baseline(steps), "homotopy": homotopy(steps), "relaxation": relaxation(steps)}
+    return _run(pb, _net(2, width, 3), sched, seeds, "h1", log)
+
+
+def _more(pb, dim, k, loss, steps, seeds, width, log) -> Comparison:
+    make = _net(dim, width, k)
+    ladders = _ladders(steps)
+    parts = [_run(pb, make, ladders, seeds, loss, log)]
+    parts.append(_run(pb, make, {"baseline": ladders["baseline"], "homotopy": ladders["homotopy"]}, seeds, loss, log,
+                      lr_decays=["step", "cosine"]))
+    sgd_lr = tune_lr(pb, make, "sgd", max(20, steps // 10), loss=loss)
+    log(f"SGD lr tuned on {steps // 10} steps: {sgd_lr:g}")
+    parts.append(_run(pb, make, {"baseline": ladders["baseline"], "homotopy": ladders["homotopy"]}, seeds, loss, log,
+                      optimizers=["sgd"], lr={"sgd": sgd_lr}))
+    lb = max(4, steps // 20)  # L-BFGS takes far fewer, costlier steps
+    parts.append(_run(pb, make, {f"L-BFGS baseline ({lb} steps)": baseline(lb),
+                                 f"L-BFGS homotopy ({lb} steps)": homotopy(lb)}, seeds, loss, log,
+                      optimizers=["lbfgs"]))
+    return _merge(parts)
+
+
+def study_approx1d_more(steps, seeds, width, log) -> Comparison:
+    return _more(problems.get("approx1d"), 1, 1, "l2", steps, seeds, width, log)
+
+
+def study_pde_more(steps, seeds, width, log) -> Comparison:
+    return _more(problems.get("poisson2d-neumann"), 2, 3, "h1", steps, seeds, width, log)
+
+
+STUDIES = {"pde_paper": (study_pde_paper, 4000, 5), "approx1d_more": (study_approx1d_more, 4000, 3),
+           "pde_more": (study_pde_more, 2000, 3)}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--study", choices=sorted(STUDIES), action="append")
+    parser.add_argument("--steps", type=int, help="override the study's step budget")
+    parser.add_argument("--seeds", type=int, help="override the study's number of seeds")
+    parser.add_argument("--width", type=int, default=1000)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--force", action="store_true", help="rerun studies whose table exists")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    for name in args.study or list(STUDIES):
+        fn, steps, seeds = STUDIES[name]
+        steps, seeds = args.steps or steps, args.seeds or seeds
+        width = args.width
+        if args.quick:
+            steps, seeds, width, name = 40, 1, 20, f"{name}_quick"
+        md = args.out / f"{name}.md"
+        if md.exists() and not args.force:
+            print(f"{md} exists; skipping (use --force)")
+            continue
+        result = fn(steps, range(seeds), width, lambda m: print(f"[{name}] {m}", flush=True))
+        args.out.mkdir(parents=True, exist_ok=True)
+        result.write(args.out / name)
+        header = f"{name}: {steps} steps, {seeds} seeds, width {width}; median [min, max] over seeds.\n\n"
+        md.write_text(header + result.markdown())
+        print(md.read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
