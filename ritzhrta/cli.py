@@ -13,7 +13,7 @@ import torch
 
 from . import __version__, cli_studies
 from .homotopy import LR_DECAYS, OPTIMIZERS, PRESETS, format_schedule, parse
-from .runs import RunConfig, load_run, resume_run, run
+from .runs import RunConfig, config_file, load_run, resume_run, run
 from .solve import LOSSES
 
 DEFAULT_STEPS = 6000
@@ -38,6 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("solve", help="solve a registered problem with HRTA, or --resume a run")
     p.add_argument("problem", nargs="?", help="a name from `ritzhrta problems`")
     p.add_argument("--resume", type=Path, metavar="DIR", help="continue the run in DIR from its checkpoint")
+    p.add_argument("--config", type=Path, metavar="FILE", help="all settings from a JSON or TOML file")
+    p.add_argument("--on-nan", choices=("stop", "rollback"), default=d.on_nan,
+                   help="on a NaN loss: stop (exit 3), or roll back to the last checkpoint with half the lr")
+    p.add_argument("--max-retries", type=int, default=d.max_retries, help="rollbacks before giving up")
     p.add_argument("--loss", choices=LOSSES, default=d.loss)
     group = p.add_mutually_exclusive_group()
     group.add_argument("--schedule", help="stages 's:steps,...', ramps 'a-b:steps' (e.g. 0.5:3000,1:13000)")
@@ -102,7 +106,8 @@ def config_from_args(args) -> RunConfig:
                        lr_decay=args.lr_decay, keep_optimizer=args.keep_optimizer, plateau=_plateau(args.plateau),
                        points=args.points, sampling=args.sampling, resample_every=args.resample_every,
                        beta=args.beta, seed=args.seed, device=args.device, dtype=args.dtype,
-                       checkpoint_every=args.checkpoint_every, resolution=args.resolution)
+                       checkpoint_every=args.checkpoint_every, resolution=args.resolution, on_nan=args.on_nan,
+                       max_retries=args.max_retries)
     config.stages()  # validate the stage options now
     problem = config.build_problem()
     config.build_net(problem.dim, 1.0)  # validate the network options now
@@ -131,10 +136,17 @@ def cmd_solve(args) -> int:
             raise UsageError("give either a problem name or --resume DIR, not both")
         result, out = resume_run(args.resume, progress=not args.no_progress), args.resume
     else:
-        if args.problem is None:
-            raise UsageError("solve needs a problem name (see `ritzhrta problems`) or --resume DIR")
-        config = config_from_args(args)
-        out = args.out or Path("runs") / args.problem
+        if args.config is not None:
+            if args.problem is not None:
+                raise UsageError("give either a problem name or --config FILE (which names the problem), not both")
+            config = config_file(args.config)
+            _check_device(config.device)
+            config.build_net(config.build_problem().dim, 1.0)
+        elif args.problem is None:
+            raise UsageError("solve needs a problem name (see `ritzhrta problems`), --config FILE or --resume DIR")
+        else:
+            config = config_from_args(args)
+        out = args.out or Path("runs") / config.problem
         if out.exists() and any(out.iterdir()) and not args.force:
             raise UsageError(f"run folder {out} exists and is not empty; pass --force to overwrite or choose --out")
         result = run(config, out, progress=not args.no_progress)
@@ -144,7 +156,8 @@ def cmd_solve(args) -> int:
 
 def _print_summary(result, out: Path) -> None:
     h = result.history
-    print(f"{result.status} after {len(h)} steps in {result.wall_seconds:.1f} s ({result.cpu_seconds:.1f} CPU s)")
+    retried = f" after {result.rollbacks} rollback(s)" if result.rollbacks else ""
+    print(f"{result.status}{retried} after {len(h)} steps in {result.wall_seconds:.1f} s ({result.cpu_seconds:.1f} CPU s)")
     print(f"{'stage':>5} {'s':>11} {'steps':>6} {'loss start':>11} {'loss end':>11} {'seconds':>8}")
     for st in result.stages:
         s = f"{st.s_start:g}" if st.s_start == st.s_end else f"{st.s_start:g}->{st.s_end:g}"
@@ -156,7 +169,7 @@ def _print_summary(result, out: Path) -> None:
               f"(initial H1 {e0['h1']:.3e})")
     if result.status == "diverged":
         kept = "keeps the last finite checkpoint" if (out / "checkpoint.pt").exists() else "has no checkpoint yet"
-        print(f"ritzhrta: the loss diverged; the run folder {kept}", file=sys.stderr)
+        print(f"ritzhrta: {result.message}; the run folder {kept}", file=sys.stderr)
     print(f"wrote {out}/")
 
 

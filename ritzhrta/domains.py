@@ -32,6 +32,21 @@ class Points:
     w: Tensor
     normals: Tensor | None = None
 
+    def __post_init__(self) -> None:
+        for name in ("x", "w") + (("normals",) if self.normals is not None else ()):
+            value = getattr(self, name)
+            if not isinstance(value, Tensor) or not value.is_floating_point():
+                raise TypeError(f"Points.{name} must be a floating-point torch.Tensor, got "
+                                f"{getattr(value, 'dtype', type(value).__name__)}")
+            if not bool(torch.isfinite(value).all()):
+                raise ValueError(f"Points.{name} contains NaN or infinite values")
+        if self.x.ndim != 2 or self.x.shape[0] == 0:
+            raise ValueError(f"Points.x must have shape (n, d) with n >= 1, got {tuple(self.x.shape)}")
+        if self.w.shape != (self.x.shape[0],):
+            raise ValueError(f"Points.w must have shape ({self.x.shape[0]},), got {tuple(self.w.shape)}")
+        if self.normals is not None and self.normals.shape != self.x.shape:
+            raise ValueError(f"Points.normals must have shape {tuple(self.x.shape)}, got {tuple(self.normals.shape)}")
+
     def __len__(self) -> int:
         return self.x.shape[0]
 

@@ -97,6 +97,8 @@ class Result:
     wall_seconds: float
     cpu_seconds: float
     status: str = "finished"
+    rollbacks: int = 0
+    message: str = ""
 
     @property
     def final_loss(self) -> float:
@@ -104,7 +106,7 @@ class Result:
 
     def summary(self) -> dict[str, Any]:
         """A JSON-ready summary (no network)."""
-        return {"status": self.status, "steps": len(self.history), "final_loss": self.final_loss,
+        return {"status": self.status, "message": self.message, "steps": len(self.history), "final_loss": self.final_loss,
                 "errors": self.errors, "initial_errors": self.initial_errors,
                 "wall_seconds": self.wall_seconds, "cpu_seconds": self.cpu_seconds,
                 "steps_per_second": len(self.history) / self.wall_seconds if self.wall_seconds else None,

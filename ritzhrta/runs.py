@@ -1,6 +1,7 @@
 """Run folders: a :class:`RunConfig` (everything needed to rerun exactly), and the files
 
     config.json  summary.json  history.csv  loss.png  solution.png  solution.vtu  checkpoint.pt
+    checkpoint.prev.pt (the one before: a divergence rolls back to parameters of known finite loss)
 
 written by :func:`run`, continued by :func:`resume_run`, re-read by :func:`load_run`.
 """
@@ -10,6 +11,8 @@ import dataclasses
 import json
 import os
 import platform
+import shutil
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,9 +25,10 @@ from .networks import MLP, TwoLayerNet
 from .results import History, Result
 from .solve import DivergenceError, solve
 
-__all__ = ["RunConfig", "run", "resume_run", "load_run", "write_outputs", "FILES"]
+__all__ = ["RunConfig", "run", "resume_run", "load_run", "write_outputs", "config_file", "FILES"]
 
-FILES = ("config.json", "summary.json", "history.csv", "loss.png", "solution.png", "solution.vtu", "checkpoint.pt")
+FILES = ("config.json", "summary.json", "history.csv", "loss.png", "solution.png", "solution.vtu", "checkpoint.pt",
+         "checkpoint.prev.pt")
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,23 @@ class RunConfig:
     dtype: str = "float32"
     checkpoint_every: int = 1000
     resolution: int = 150
+    on_nan: str = "stop"
+    max_retries: int = 3
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value, kind = getattr(self, f.name), _TYPES[f.name]
+            if value is None and f.name in _OPTIONAL:
+                continue
+            ok = isinstance(value, kind) and not (isinstance(value, bool) and kind in (int, (int, float)))
+            if not ok:
+                raise ValueError(f"config key {f.name!r} must be {_describe(kind)}, got {value!r}")
+        if self.on_nan not in ("stop", "rollback"):
+            raise ValueError(f"on_nan must be 'stop' or 'rollback', got {self.on_nan!r}")
+        if self.max_retries < 0 or self.checkpoint_every < 0 or self.resample_every < 0:
+            raise ValueError("max_retries, checkpoint_every and resample_every must be >= 0")
+        if self.plateau is not None and (len(self.plateau) != 2):
+            raise ValueError(f"plateau must be [window, rel_tol], got {self.plateau!r}")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "RunConfig":
@@ -90,24 +111,87 @@ class RunConfig:
         return net.to(device=torch.device(self.device), dtype=getattr(torch, self.dtype))
 
 
+_TYPES = {"problem": str, "schedule": str, "loss": str, "width": int, "k": int, "depth": int, "ntk_scaling": bool,
+          "lr": (int, float), "optimizer": str, "lr_decay": str, "keep_optimizer": bool, "plateau": list,
+          "points": int, "sampling": str, "resample_every": int, "beta": (int, float), "seed": int, "device": str,
+          "dtype": str, "checkpoint_every": int, "resolution": int, "on_nan": str, "max_retries": int}
+_OPTIONAL = {"plateau", "points", "sampling"}
+
+
+def _describe(kind) -> str:
+    return " or ".join(k.__name__ for k in kind) if isinstance(kind, tuple) else kind.__name__
+
+
 def _solve(config: RunConfig, out: Path, resume: dict | None, progress: bool):
+    """Solve; with ``on_nan="rollback"`` a divergence restarts from the last checkpoint
+    (or the initial parameters) with the learning rate halved, at most ``max_retries`` times."""
     problem, stages = config.build_problem(), config.stages()
-    net = config.build_net(problem.dim, stages[0].s_at(0))
     ckpt = out / "checkpoint.pt"
-    try:
-        result = solve(problem, net, stages, loss=config.loss, lr=config.lr, points=config.points,
-                       sampling=config.sampling, resample_every=config.resample_every, seed=config.seed,
-                       beta=config.beta, progress=progress, checkpoint=lambda state: save_checkpoint(ckpt, state),
-                       checkpoint_every=config.checkpoint_every, resume=resume)
-    except DivergenceError as err:
-        result = err.result
-    return problem, result
+    scale, retries = (resume or {}).get("lr_scale", 1.0), (resume or {}).get("rollbacks", 0)
+    while True:
+        net = config.build_net(problem.dim, stages[0].s_at(0))
+
+        def save(state: dict) -> None:
+            if ckpt.exists():  # keep the previous checkpoint too: a copy, so one valid file always exists
+                with atomic_write(out / PREVIOUS) as tmp:
+                    shutil.copyfile(ckpt, tmp)
+            save_checkpoint(ckpt, {**state, "lr_scale": scale, "rollbacks": retries})
+
+        try:
+            result = solve(problem, net, stages, loss=config.loss, lr=config.lr, points=config.points,
+                           sampling=config.sampling, resample_every=config.resample_every, seed=config.seed,
+                           beta=config.beta, progress=progress, checkpoint=save,
+                           checkpoint_every=config.checkpoint_every, resume=resume, lr_scale=scale)
+        except DivergenceError as err:
+            good = _last_finite(out, len(err.result.history))
+            if config.on_nan != "rollback" or retries >= config.max_retries:
+                _keep_only_finite(out, good)
+                result = err.result
+                result.rollbacks = retries
+                return problem, result
+            retries, scale = retries + 1, scale / 2
+            resume = good
+            print(f"ritzhrta: {err}; rollback {retries}/{config.max_retries} to step "
+                  f"{len(resume['history']['step']) if resume else 0} with lr x{scale:g}", file=sys.stderr)
+            continue
+        result.rollbacks = retries
+        return problem, result
+
+
+PREVIOUS = "checkpoint.prev.pt"
+
+
+def _last_finite(out: Path, finite_steps: int) -> dict | None:
+    """The newest checkpoint whose parameters are known to have a finite loss.
+
+    A checkpoint after step t holds θ_t, whose loss is first computed at step t + 1; a
+    run that diverged at step T = finite_steps + 1 can trust checkpoints with t ≤ T − 2.
+    """
+    for name in ("checkpoint.pt", PREVIOUS):
+        path = out / name
+        if path.exists():
+            state = load_checkpoint(path)
+            if len(state["history"]["step"]) <= finite_steps - 1:
+                return state
+    return None
+
+
+def _keep_only_finite(out: Path, good: dict | None) -> None:
+    """Leave checkpoint.pt holding the last finite state (or no checkpoint at all)."""
+    ckpt = out / "checkpoint.pt"
+    if good is None:
+        ckpt.unlink(missing_ok=True)
+    elif ckpt.exists() and len(load_checkpoint(ckpt)["history"]["step"]) != len(good["history"]["step"]):
+        save_checkpoint(ckpt, good)
+    (out / PREVIOUS).unlink(missing_ok=True)
 
 
 def run(config: RunConfig, out: str | os.PathLike, progress: bool = True, outputs: bool = True) -> Result:
     """Solve as configured and write the run folder ``out`` (created if needed)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    for name in ("checkpoint.pt", PREVIOUS):  # a rollback must never load an older run's state
+        (out / name).unlink(missing_ok=True)
     _write_json(out / "config.json", config.to_dict())
     problem, result = _solve(config, out, None, progress)
     write_outputs(out, config, problem, result, plots=outputs)
@@ -118,9 +202,12 @@ def resume_run(out: str | os.PathLike, progress: bool = True, outputs: bool = Tr
     """Continue the run in ``out`` from its last checkpoint and rewrite its outputs."""
     out = Path(out)
     config = read_config(out)
-    if not (out / "checkpoint.pt").exists():
+    path = out / "checkpoint.pt"
+    if not path.exists():  # a kill between the two copies can leave only the previous one
+        path = out / PREVIOUS
+    if not path.exists():
         raise ValueError(f"{out} has no checkpoint.pt to resume from")
-    state = load_checkpoint(out / "checkpoint.pt")
+    state = load_checkpoint(path)
     problem, result = _solve(config, out, state, progress)
     write_outputs(out, config, problem, result, plots=outputs)
     return result
@@ -130,10 +217,24 @@ def read_config(out: Path) -> RunConfig:
     path = Path(out) / "config.json"
     if not path.exists():
         raise ValueError(f"{out} is not a run folder (no config.json)")
+    return config_file(path)
+
+
+def config_file(path: str | os.PathLike) -> RunConfig:
+    """Read a JSON or TOML (``.toml``) config file as data (never evaluated)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"config file {path} does not exist")
+    text = path.read_text()
     try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path} is not valid JSON: {err}") from None
+        if path.suffix == ".toml":
+            import tomllib
+
+            data = tomllib.loads(text)
+        else:
+            data = json.loads(text)
+    except ValueError as err:  # JSONDecodeError and TOMLDecodeError are ValueErrors
+        raise ValueError(f"{path} is not valid {'TOML' if path.suffix == '.toml' else 'JSON'}: {err}") from None
     return RunConfig.from_dict(data)
 
 
@@ -154,7 +255,8 @@ def write_outputs(out: Path, config: RunConfig, problem, result: Result, plots: 
     """summary.json, history.csv and (with ``plots``) loss.png, solution.png, solution.vtu."""
     summary = {"problem": config.problem, "loss": config.loss, "schedule": config.schedule,
                "network": repr(result.net), "config": config.to_dict(), "torch": torch.__version__,
-               "threads": torch.get_num_threads(), "machine": platform.machine(), **result.summary()}
+               "threads": torch.get_num_threads(), "machine": platform.machine(),
+               "rollbacks": getattr(result, "rollbacks", 0), **result.summary()}
     _write_json(out / "summary.json", summary)
     with atomic_write(out / "history.csv") as tmp:
         result.history.write_csv(tmp)

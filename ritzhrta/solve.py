@@ -104,7 +104,7 @@ def solve(problem: Problem | Target, net: nn.Module, schedule: Sequence[Stage], 
           beta: float = DEFAULT_BETA, closed_form: bool = True, eval_points: Points | None = None,
           eval_every: int = 0, progress: bool = True, callback: Callable[[StepInfo], bool | None] | None = None,
           checkpoint: Callable[[dict], None] | None = None, checkpoint_every: int = 0,
-          resume: dict | None = None) -> Result:
+          resume: dict | None = None, lr_scale: float = 1.0) -> Result:
     """Train ``net`` on ``problem`` through the stages of ``schedule`` and return a :class:`Result`.
 
     loss: "h1" (Sobolev), "l2" (zero-derivative case), "ritz" (Deep Ritz energy) or a
@@ -117,7 +117,10 @@ def solve(problem: Problem | Target, net: nn.Module, schedule: Sequence[Stage], 
     called after every step with a :class:`StepInfo`; returning True stops the run
     (status "stopped"). ``checkpoint(state)`` is called at every stage end and every
     ``checkpoint_every`` steps with a state that ``resume=state`` continues exactly.
+    ``lr_scale`` multiplies every learning rate (used to retry after a divergence).
     """
+    if not (isinstance(lr_scale, (int, float)) and math.isfinite(lr_scale) and lr_scale > 0):
+        raise ValueError(f"lr_scale must be a finite number > 0, got {lr_scale!r}")
     stages = _check_schedule(schedule)
     if not hasattr(net, "set_s"):
         raise TypeError("net must be a ritzhrta network with set_s() (TwoLayerNet, MLP)")
@@ -132,9 +135,9 @@ def solve(problem: Problem | Target, net: nn.Module, schedule: Sequence[Stage], 
     p0 = next(net.parameters())
     nb = boundary_points or max(4, 4 * math.ceil(math.sqrt(n)))
     torch.manual_seed(seed)
+    sampler = _Sampler(problem, n, method, nb, seed, resample_every, p0.dtype, p0.device)
     run = _Run(problem=problem, net=net, stages=stages, loss_fn=make_loss(loss, problem, beta, closed_form),
-               lr=lr, sampler=_Sampler(problem, n, method, nb, seed, resample_every, p0.dtype, p0.device),
-               eval_every=eval_every, callback=callback, checkpoint=checkpoint, checkpoint_every=checkpoint_every)
+               lr=lr, lr_scale=float(lr_scale), sampler=sampler, eval_every=eval_every, callback=callback, checkpoint=checkpoint, checkpoint_every=checkpoint_every)
     if eval_points is None and problem.has_exact:
         eval_points = evaluation_points(problem, dtype=p0.dtype, device=p0.device)
     run.eval_points = eval_points
@@ -153,6 +156,7 @@ class _Run:
     stages: tuple[Stage, ...]
     loss_fn: LossFn
     lr: float
+    lr_scale: float
     sampler: _Sampler
     eval_every: int
     callback: Callable[[StepInfo], bool | None] | None
@@ -185,6 +189,7 @@ class _Run:
                     break
         except DivergenceError as err:
             err.result = self.result("diverged")
+            err.result.message = str(err)
             raise
         finally:
             bar.close()
@@ -194,7 +199,7 @@ class _Run:
         """Run (the rest of) the current stage; True if the callback asked to stop."""
         p, stage = self.stage, self.stages[self.stage]
         params = [q for q in self.net.parameters() if q.requires_grad]
-        base_lr = stage.lr or (1.0 if stage.optimizer == "lbfgs" else self.lr)
+        base_lr = self.lr_scale * (stage.lr or (1.0 if stage.optimizer == "lbfgs" else self.lr))
         if self.t == 0 and self.opt_stage != p:
             self.opt, self.opt_stage = _optimizer(stage, params, base_lr, self.opt), p
         sync_every = 1 if (params[0].device.type == "cpu" or self.callback) else 64
