@@ -15,9 +15,10 @@ from typing import Callable, Sequence, Union
 from .activations import check_s
 
 __all__ = ["Stage", "Plateau", "Ramp", "baseline", "homotopy", "relaxation", "ladder", "PRESETS",
-           "parse", "format_schedule", "schedule_steps", "OPTIMIZERS", "LR_DECAYS"]
+           "parse", "format_schedule", "schedule_steps", "OPTIMIZERS", "LR_DECAYS", "TRAINERS"]
 
 OPTIMIZERS = ("adam", "sgd", "lbfgs")
+TRAINERS = ("gradient", "alternating")
 LR_DECAYS = ("none", "step", "cosine")
 
 
@@ -86,6 +87,9 @@ class Stage:
     until: optional :class:`Plateau` that ends the stage early.
     keep_optimizer: reuse the previous stage's optimizer state (default False: a fresh
     optimizer per stage, i.e. Adam's moments are reset at each switch).
+    trainer: "gradient" (the optimizer above) or "alternating" (exact least-squares
+    solves of both layers, :mod:`ritzhrta.analytic`; ``steps`` is then its iteration cap
+    and ``ridge`` its relative ridge; two-layer nets with k = 1, L² or H¹ loss).
     """
 
     steps: int
@@ -95,8 +99,20 @@ class Stage:
     lr_decay: str = "none"
     until: Plateau | None = None
     keep_optimizer: bool = False
+    trainer: str = "gradient"
+    ridge: float = 1e-8
 
     def __post_init__(self) -> None:
+        if self.trainer not in TRAINERS:
+            raise ValueError(f"trainer must be one of {TRAINERS}, got {self.trainer!r}")
+        if self.trainer == "alternating":
+            if callable(self.s):
+                raise ValueError("an alternating stage needs a constant s (a ramp changes s every step)")
+            if self.until is not None or self.lr_decay != "none" or self.keep_optimizer:
+                raise ValueError("an alternating stage has no learning rate, optimizer state or plateau rule: "
+                                 "it stops on its own tolerance (leave until, lr_decay, keep_optimizer unset)")
+        if not (isinstance(self.ridge, (int, float)) and math.isfinite(self.ridge) and self.ridge >= 0):
+            raise ValueError(f"ridge must be a finite number >= 0, got {self.ridge!r}")
         if isinstance(self.steps, bool) or not isinstance(self.steps, numbers.Integral) or self.steps < 1:
             raise ValueError(f"Stage steps must be a positive integer, got {self.steps!r}")
         if callable(self.s):

@@ -58,6 +58,8 @@ class RunConfig:
     resolution: int = 150
     on_nan: str = "stop"
     max_retries: int = 3
+    trainer: str = "gradient"
+    ridge: float = 1e-8
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -91,7 +93,7 @@ class RunConfig:
     def stages(self) -> tuple[Stage, ...]:
         until = Plateau(*self.plateau) if self.plateau else None
         return parse(self.schedule, optimizer=self.optimizer, lr_decay=self.lr_decay, until=until,
-                     keep_optimizer=self.keep_optimizer)
+                     keep_optimizer=self.keep_optimizer, trainer=self.trainer, ridge=self.ridge)
 
     def build_problem(self):
         import problems
@@ -114,7 +116,8 @@ class RunConfig:
 _TYPES = {"problem": str, "schedule": str, "loss": str, "width": int, "k": int, "depth": int, "ntk_scaling": bool,
           "lr": (int, float), "optimizer": str, "lr_decay": str, "keep_optimizer": bool, "plateau": list,
           "points": int, "sampling": str, "resample_every": int, "beta": (int, float), "seed": int, "device": str,
-          "dtype": str, "checkpoint_every": int, "resolution": int, "on_nan": str, "max_retries": int}
+          "dtype": str, "checkpoint_every": int, "resolution": int, "on_nan": str, "max_retries": int,
+          "trainer": str, "ridge": (int, float)}
 _OPTIONAL = {"plateau", "points", "sampling"}
 
 

@@ -135,8 +135,13 @@ def solve(problem: Problem | Target, net: nn.Module, schedule: Sequence[Stage], 
     p0 = next(net.parameters())
     nb = boundary_points or max(4, 4 * math.ceil(math.sqrt(n)))
     torch.manual_seed(seed)
+    if any(st.trainer == "alternating" for st in stages):
+        from .analytic import check_alternating
+
+        check_alternating(net, loss if isinstance(loss, str) else "a custom loss")
     sampler = _Sampler(problem, n, method, nb, seed, resample_every, p0.dtype, p0.device)
     run = _Run(problem=problem, net=net, stages=stages, loss_fn=make_loss(loss, problem, beta, closed_form),
+               loss_name=loss if isinstance(loss, str) else "custom",
                lr=lr, lr_scale=float(lr_scale), sampler=sampler, eval_every=eval_every, callback=callback, checkpoint=checkpoint, checkpoint_every=checkpoint_every)
     if eval_points is None and problem.has_exact:
         eval_points = evaluation_points(problem, dtype=p0.dtype, device=p0.device)
@@ -155,6 +160,7 @@ class _Run:
     net: nn.Module
     stages: tuple[Stage, ...]
     loss_fn: LossFn
+    loss_name: str
     lr: float
     lr_scale: float
     sampler: _Sampler
@@ -197,6 +203,8 @@ class _Run:
 
     def run_stage(self, bar) -> bool:
         """Run (the rest of) the current stage; True if the callback asked to stop."""
+        if self.stages[self.stage].trainer == "alternating":
+            return self.run_alternating(bar)
         p, stage = self.stage, self.stages[self.stage]
         params = [q for q in self.net.parameters() if q.requires_grad]
         base_lr = self.lr_scale * (stage.lr or (1.0 if stage.optimizer == "lbfgs" else self.lr))
@@ -240,6 +248,34 @@ class _Run:
                 self.checkpoint(self.state())
         self.reports.append(StageReport(p, stage.s_at(0), s_t, self.step - first, self.history.loss[first],
                                         self.history.loss[-1], time.perf_counter() - t_stage, stopped))
+        self.stage, self.t = p + 1, 0
+        if self.checkpoint:
+            self.checkpoint(self.state())
+        return False
+
+    def run_alternating(self, bar) -> bool:
+        """An alternating least-squares stage: one history row per iteration (lr recorded as 0)."""
+        from .analytic import alternating_fit
+
+        p, stage = self.stage, self.stages[self.stage]
+        s, t_stage, first = stage.s_at(0), time.perf_counter(), self.step
+        self.net.set_s(s)
+        stop = False
+
+        def record(iteration: int, value: float) -> None:
+            nonlocal stop
+            _flush([(self.step, torch.tensor(value))], self.history, [], p, s, 0.0, self.start_wall)
+            bar.update(1)
+            if self.callback is not None:
+                stop = stop or bool(self.callback(StepInfo(self.step, p, s, value, 0.0, self.net)))
+
+        losses = alternating_fit(self.net, self.problem, self.sampler.interior, loss=self.loss_name,
+                                 iterations=stage.steps - self.t, ridge=stage.ridge, callback=record)
+        if stop:
+            return True
+        self.reports.append(StageReport(p, s, s, self.step - first, losses[0] if losses else math.nan,
+                                        min(losses) if losses else math.nan, time.perf_counter() - t_stage,
+                                        len(losses) < stage.steps - self.t))
         self.stage, self.t = p + 1, 0
         if self.checkpoint:
             self.checkpoint(self.state())

@@ -1,0 +1,66 @@
+import pytest
+import torch
+
+import problems
+from ritzhrta import MLP, TwoLayerNet, homotopy, ritz_energy, solve, sobolev_loss
+from ritzhrta.lstsq import fit_output_layer
+
+
+def loss_of(net, pb, pts, loss, bpts=None):
+    if loss == "ritz":
+        return float(ritz_energy(net, pb, pts, bpts))
+    return float(sobolev_loss(net, pb, pts, order=1 if loss == "h1" else 0))
+
+
+@pytest.mark.parametrize("name, loss", [("approx1d", "l2"), ("approx1d", "h1"), ("poisson2d-neumann", "h1"),
+                                        ("poisson2d-neumann", "ritz"), ("screened-poisson2d", "ritz"),
+                                        ("poisson2d-dirichlet", "ritz")])
+@pytest.mark.parametrize("bias", [False, True])
+def test_output_solve_is_the_minimiser(name, loss, bias):
+    pb = problems.get(name)
+    net = TwoLayerNet(pb.dim, 40, k=2, s=0.5, output_bias=bias).double()
+    pts = pb.domain.interior(256, dtype=torch.float64)
+    bpts = pb.domain.boundary(64, dtype=torch.float64)
+    def grad_a():
+        net.zero_grad()
+        value = ritz_energy(net, pb, pts, bpts) if loss == "ritz" else sobolev_loss(net, pb, pts, int(loss == "h1"))
+        value.backward()
+        return net.a.grad.norm()
+
+    g0 = grad_a()
+    fit_output_layer(net, pb, pts, loss=loss, boundary=bpts, ridge=1e-14)
+    best = loss_of(net, pb, pts, loss, bpts)
+    # the gradient in the output weights (nearly) vanishes, and perturbations only increase the loss
+    assert grad_a() < 1e-5 * g0
+    a0 = net.a.detach().clone()
+    for _ in range(3):
+        with torch.no_grad():
+            net.a.copy_(a0 + 1e-3 * torch.randn_like(a0))
+        assert loss_of(net, pb, pts, loss, bpts) >= best - 1e-12
+
+
+def test_adam_plus_ls_never_worse_than_adam():
+    pb = problems.get("approx1d")
+    for seed in range(3):
+        torch.manual_seed(seed)
+        net = TwoLayerNet(1, 100, k=1, s=0.5)
+        r = solve(pb, net, homotopy(200), loss="l2", lr=1e-2, progress=False)
+        pts = pb.domain.interior(pb.points)
+        before = loss_of(r.net, pb, pts, "l2")
+        fit_output_layer(r.net, pb, pts, loss="l2")
+        assert loss_of(r.net, pb, pts, "l2") <= before * (1 + 1e-6)
+
+
+def test_mlp_output_solve():
+    pb = problems.get("poisson2d-neumann")
+    net = MLP(2, [16, 16], k=2, s=0.5).double()
+    pts = pb.domain.interior(64, dtype=torch.float64)
+    before = loss_of(net, pb, pts, "h1")
+    fit_output_layer(net, pb, pts, loss="h1")
+    assert loss_of(net, pb, pts, "h1") < before
+
+
+def test_bad_loss_name():
+    with pytest.raises(ValueError):
+        fit_output_layer(TwoLayerNet(1, 4), problems.get("approx1d"), problems.get("approx1d").domain.interior(8),
+                         loss="h2")
