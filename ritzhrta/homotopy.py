@@ -90,6 +90,10 @@ class Stage:
     trainer: "gradient" (the optimizer above) or "alternating" (exact least-squares
     solves of both layers, :mod:`ritzhrta.analytic`; ``steps`` is then its iteration cap
     and ``ridge`` its relative ridge; two-layer nets with k = 1, L² or H¹ loss).
+    refit_output_every: every that many steps, replace the output layer by its exact
+    least-squares solution (:func:`ritzhrta.lstsq.fit_output_layer`); with
+    ``reset_output_state`` (default) the optimizer's state of the output weights is reset
+    then, since Adam's moments are stale once the weights are replaced.
     """
 
     steps: int
@@ -101,8 +105,13 @@ class Stage:
     keep_optimizer: bool = False
     trainer: str = "gradient"
     ridge: float = 1e-8
+    refit_output_every: int = 0
+    reset_output_state: bool = True
 
     def __post_init__(self) -> None:
+        if isinstance(self.refit_output_every, bool) or not isinstance(self.refit_output_every, numbers.Integral) \
+                or self.refit_output_every < 0:
+            raise ValueError(f"refit_output_every must be an integer >= 0, got {self.refit_output_every!r}")
         if self.trainer not in TRAINERS:
             raise ValueError(f"trainer must be one of {TRAINERS}, got {self.trainer!r}")
         if self.trainer == "alternating":

@@ -222,6 +222,8 @@ class _Run:
             for group in self.opt.param_groups:
                 group["lr"] = cur_lr
             self.sampler.step(self.step + len(pending))
+            if stage.refit_output_every and self.t and self.t % stage.refit_output_every == 0:
+                self._refit_output(stage)
             pending.append((self.step + len(pending), self._step(stage).detach()))
             self.t += 1
             check = stage.until is not None and self.t % stage.until.check_every == 0
@@ -280,6 +282,19 @@ class _Run:
         if self.checkpoint:
             self.checkpoint(self.state())
         return False
+
+    def _refit_output(self, stage: Stage) -> None:
+        """Exact output-layer solve; optionally reset that layer's optimizer state."""
+        from .lstsq import fit_output_layer
+
+        if self.loss_name not in ("l2", "h1", "ritz"):
+            raise ValueError("refit_output_every needs a named loss ('l2', 'h1' or 'ritz')")
+        fit_output_layer(self.net, self.problem, self.sampler.interior, loss=self.loss_name,
+                         boundary=self.sampler.boundary, ridge=1e-8)
+        if stage.reset_output_state:
+            for p in (self.net.a, getattr(self.net, "c", None)):
+                if p is not None:
+                    self.opt.state.pop(p, None)
 
     def _step(self, stage: Stage) -> Tensor:
         opt, sampler = self.opt, self.sampler

@@ -64,3 +64,17 @@ def test_bad_loss_name():
     with pytest.raises(ValueError):
         fit_output_layer(TwoLayerNet(1, 4), problems.get("approx1d"), problems.get("approx1d").domain.interior(8),
                          loss="h2")
+
+
+def test_refit_output_every_helps_and_resets_adam_state():
+    from ritzhrta import Stage
+    pb = problems.get("approx1d")
+    losses = {}
+    for every in (0, 50):
+        torch.manual_seed(0)
+        net = TwoLayerNet(1, 200, k=1, s=1.0)
+        r = solve(pb, net, (Stage(300, 1.0, refit_output_every=every),), loss="l2", lr=1e-3, progress=False)
+        losses[every] = min(r.history.loss[-20:])
+    assert losses[50] < losses[0] / 10
+    with pytest.raises(ValueError):
+        Stage(10, refit_output_every=-1)
