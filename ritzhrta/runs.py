@@ -60,6 +60,7 @@ class RunConfig:
     max_retries: int = 3
     trainer: str = "gradient"
     ridge: float = 1e-8
+    compile: bool = False
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -117,7 +118,7 @@ _TYPES = {"problem": str, "schedule": str, "loss": str, "width": int, "k": int, 
           "lr": (int, float), "optimizer": str, "lr_decay": str, "keep_optimizer": bool, "plateau": list,
           "points": int, "sampling": str, "resample_every": int, "beta": (int, float), "seed": int, "device": str,
           "dtype": str, "checkpoint_every": int, "resolution": int, "on_nan": str, "max_retries": int,
-          "trainer": str, "ridge": (int, float)}
+          "trainer": str, "ridge": (int, float), "compile": bool}
 _OPTIONAL = {"plateau", "points", "sampling"}
 
 
@@ -144,7 +145,8 @@ def _solve(config: RunConfig, out: Path, resume: dict | None, progress: bool):
             result = solve(problem, net, stages, loss=config.loss, lr=config.lr, points=config.points,
                            sampling=config.sampling, resample_every=config.resample_every, seed=config.seed,
                            beta=config.beta, progress=progress, checkpoint=save,
-                           checkpoint_every=config.checkpoint_every, resume=resume, lr_scale=scale)
+                           checkpoint_every=config.checkpoint_every, resume=resume, lr_scale=scale,
+                           compile=config.compile)
         except DivergenceError as err:
             good = _last_finite(out, len(err.result.history))
             if config.on_nan != "rollback" or retries >= config.max_retries:

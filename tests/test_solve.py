@@ -142,3 +142,16 @@ def test_nan_loss_does_not_reach_the_parameters():
     with pytest.raises(DivergenceError):
         solve(pb, net, homotopy(20), loss="ritz", points=64, progress=False)
     assert all(torch.equal(a, b) for a, b in zip(before, net.parameters()))
+
+
+def test_compiled_steps_match_eager():
+    pb = problems.get("poisson2d-neumann")
+    runs = []
+    for compiled in (False, True):
+        torch.manual_seed(0)
+        net = TwoLayerNet(2, 32, k=3, s=0.5).double()
+        runs.append(solve(pb, net, parse("0.5:15"), points=64, progress=False, compile=compiled))
+    # the generated kernels reorder floating-point work; Adam's g/(|g| + eps) amplifies that
+    # for near-zero gradients: measured agreement 7.5e-7 relative over 15 steps, not bitwise
+    assert runs[1].history.loss == pytest.approx(runs[0].history.loss, rel=1e-5)
+    assert runs[1].history.loss[0] == runs[0].history.loss[0]
