@@ -154,4 +154,3 @@ def test_compiled_steps_match_eager():
     # the generated kernels reorder floating-point work; Adam's g/(|g| + eps) amplifies that
     # for near-zero gradients: measured agreement 7.5e-7 relative over 15 steps, not bitwise
     assert runs[1].history.loss == pytest.approx(runs[0].history.loss, rel=1e-5)
-    assert runs[1].history.loss[0] == runs[0].history.loss[0]
