@@ -77,8 +77,8 @@ def summarise(csv_path: Path, md_path: Path, steps: int) -> str:
         ratio = lambda m: median(loss[m]) / median(loss["Adam"])  # noqa: E731
         seeds = min(len(v) for v in by.values())
         lines.append(f"| {dim} | {layers} | {width} | {seeds} | {med_range(loss['Adam'])} | "
-                     f"{med_range(loss['HRTA-hom'])} | {med_range(loss['HRTA-rel'])} | {ratio('HRTA-hom'):.2f} | "
-                     f"{ratio('HRTA-rel'):.2f} | {med_range(err['Adam'])} | {med_range(err['HRTA-hom'])} | "
+                     f"{med_range(loss['HRTA-hom'])} | {med_range(loss['HRTA-rel'])} | {ratio('HRTA-hom'):.2g} | "
+                     f"{ratio('HRTA-rel'):.2g} | {med_range(err['Adam'])} | {med_range(err['HRTA-hom'])} | "
                      f"{med_range(err['HRTA-rel'])} |")
     text = "\n".join(lines) + "\n"
     md_path.write_text(text)

@@ -3,7 +3,7 @@ import torch
 
 from ritzhrta import MLP, TwoLayerNet
 
-X = torch.rand(200, 2, dtype=torch.float64) * 2 - 1
+X = torch.rand(200, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0)) * 2 - 1
 
 
 @pytest.mark.parametrize("s", [0.5, 1.5, 0.0, 1.0])
