@@ -10,3 +10,25 @@ torch.set_num_threads(1)
 def _seed():
     torch.manual_seed(0)
     yield
+
+
+@pytest.fixture
+def interrupt(monkeypatch):
+    """``(install, restore)``: ``install(step)`` makes ``ritzhrta.runs.solve`` raise
+    KeyboardInterrupt once a step is done (a Ctrl-C mid-run); ``restore()`` undoes it."""
+    import ritzhrta.runs as runs
+
+    real = runs.solve
+
+    def install(step: int) -> None:
+        def interrupted(*args, **kwargs):
+            def stop(info):
+                if info.step == step:
+                    raise KeyboardInterrupt
+            return real(*args, callback=stop, **kwargs)
+        monkeypatch.setattr(runs, "solve", interrupted)
+
+    def restore() -> None:
+        monkeypatch.setattr(runs, "solve", real)
+
+    return install, restore

@@ -138,22 +138,15 @@ def test_kill_during_checkpoint_write_never_leaves_a_torn_file(tmp_path):
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "sgd", "lbfgs"])
-def test_resume_equals_uninterrupted_for_every_optimizer(tmp_path, monkeypatch, optimizer):
-    import ritzhrta.runs as runs
+def test_resume_equals_uninterrupted_for_every_optimizer(tmp_path, interrupt, optimizer):
+    from ritzhrta.runs import resume_run
     config = RunConfig(problem="approx1d", schedule="0.5:12,1:12", loss="l2", width=16, k=1, dtype="float64",
                        optimizer=optimizer, lr=0.05 if optimizer == "sgd" else 1e-2, checkpoint_every=4)
     full = run(config, tmp_path / "full", progress=False, outputs=False)
-    real = runs.solve
-
-    def interrupted(*a, **kw):
-        def stop(info):
-            if info.step == 18:
-                raise KeyboardInterrupt
-        return real(*a, callback=stop, **kw)
-
-    monkeypatch.setattr(runs, "solve", interrupted)
+    install, restore = interrupt
+    install(18)
     with pytest.raises(KeyboardInterrupt):
         run(config, tmp_path / "part", progress=False, outputs=False)
-    monkeypatch.setattr(runs, "solve", real)
-    resumed = runs.resume_run(tmp_path / "part", progress=False, outputs=False)
+    restore()
+    resumed = resume_run(tmp_path / "part", progress=False, outputs=False)
     assert resumed.history.loss == full.history.loss  # bitwise on CPU

@@ -3,7 +3,6 @@ import json
 import pytest
 import torch
 
-import ritzhrta.runs as runs
 from ritzhrta.runs import FILES, RunConfig, load_run, resume_run, run
 
 
@@ -23,22 +22,14 @@ def test_run_folder_has_every_file(tmp_path):
 
 @pytest.mark.parametrize("schedule, stop_at, keep", [("0.5:30,1:30", 45, False), ("0.5:30,1:30", 25, True),
                                                      ("0.5-1:20,1.5:40", 15, False)])
-def test_resume_equals_uninterrupted(tmp_path, monkeypatch, schedule, stop_at, keep):
+def test_resume_equals_uninterrupted(tmp_path, interrupt, schedule, stop_at, keep):
     config = small(schedule=schedule, keep_optimizer=keep, sampling="random", resample_every=7)
     full = run(config, tmp_path / "full", progress=False, outputs=False)
-
-    real_solve = runs.solve
-
-    def interrupted(*args, **kwargs):
-        def stop(info):
-            if info.step == stop_at:
-                raise KeyboardInterrupt
-        return real_solve(*args, callback=stop, **kwargs)
-
-    monkeypatch.setattr(runs, "solve", interrupted)
+    install, restore = interrupt
+    install(stop_at)
     with pytest.raises(KeyboardInterrupt):
         run(config, tmp_path / "part", progress=False, outputs=False)
-    monkeypatch.setattr(runs, "solve", real_solve)
+    restore()
     resumed = resume_run(tmp_path / "part", progress=False, outputs=False)
     assert len(resumed.history) == len(full.history) == 60
     assert resumed.final_loss == pytest.approx(full.final_loss, rel=1e-6)
