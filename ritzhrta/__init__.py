@@ -1,7 +1,8 @@
 """ritzhrta: Deep Ritz and Sobolev training of wide shallow networks with HRTA."""
 from .activations import check_k, check_s, sigma, sigma_and_derivative, sigma_derivative
 from .derivatives import autograd_value_and_grad, value_and_grad
-from .domains import Box, Disk, Domain, Interval, LShape, Points, Polygon
+from .domains import Box, Disk, Domain, Interval, Points
+from .polygon import LShape, Polygon
 from .homotopy import (PRESETS, Plateau, Ramp, Stage, baseline, format_schedule, homotopy, ladder, parse,
                        relaxation, schedule_steps)
 from .losses import ritz_energy, sobolev_loss
@@ -10,6 +11,10 @@ from .norms import evaluation_points, relative_errors
 from .problem import Problem, Target
 from .results import History, Result, StageReport, StepInfo
 from .solve import DivergenceError, make_loss, solve
+from .lstsq import fit_output_layer
+from .analytic import alternating_fit, data_aware_init, hidden_increment
+from .ntk import gram_closed_form, gram_finite, gram_monte_carlo, lambda_min, lambda_min_vs_s
+from .compare import Comparison, compare, parse_schedules, tune_lr
 
 __version__ = "0.1.0"
 
@@ -25,5 +30,8 @@ __all__ = [
     "Problem", "Target",
     "History", "Result", "StageReport", "StepInfo",
     "solve", "make_loss", "DivergenceError",
+    "fit_output_layer", "alternating_fit", "data_aware_init", "hidden_increment",
+    "gram_closed_form", "gram_monte_carlo", "gram_finite", "lambda_min", "lambda_min_vs_s",
+    "compare", "Comparison", "parse_schedules", "tune_lr",
     "__version__",
 ]

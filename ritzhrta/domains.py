@@ -1,5 +1,7 @@
 """Domains: interior and boundary point sets with quadrature weights, normals, ``contains``.
 
+Boxes (any d) and disks here; polygons and the L-shape in :mod:`ritzhrta.polygon`.
+
 Every point set is a :class:`Points` (x: (n, d), weights w: (n,) summing to the measure
 of the set, outward unit normals on the boundary). Methods: ``"grid"`` (cell midpoints,
 the midpoint rule), ``"random"`` (uniform, plain Monte Carlo weights |Ω|/n) and
@@ -18,7 +20,7 @@ import torch
 from scipy.stats import qmc
 from torch import Tensor
 
-__all__ = ["Points", "Domain", "Box", "Interval", "Disk", "Polygon", "LShape", "METHODS"]
+__all__ = ["Points", "Domain", "Box", "Interval", "Disk", "METHODS"]
 
 METHODS = ("grid", "random", "sobol")
 _INSIDE = 1e-12  # interior points keep at least this distance from the boundary
@@ -278,93 +280,3 @@ class Disk(Domain):
         theta = 2 * math.pi * _perimeter_params(n, method, seed)
         normals = np.stack([np.cos(theta), np.sin(theta)], 1)
         return self.center + self.radius * normals, np.full(n, self.boundary_measure / n), normals
-
-
-class Polygon(Domain):
-    """A simple (non-self-intersecting) polygon in R² given by its vertices in order."""
-
-    def __init__(self, vertices: Sequence[Sequence[float]]) -> None:
-        v = np.asarray(vertices, dtype=float)
-        if v.ndim != 2 or v.shape[1] != 2 or len(v) < 3 or not np.all(np.isfinite(v)):
-            raise ValueError(f"Polygon needs at least 3 finite vertices of shape (V, 2), got shape {v.shape}")
-        signed = 0.5 * np.sum(v[:, 0] * np.roll(v[:, 1], -1) - np.roll(v[:, 0], -1) * v[:, 1])
-        if abs(signed) < 1e-14:
-            raise ValueError("Polygon has zero area")
-        self.vertices = v if signed > 0 else v[::-1].copy()  # counter-clockwise
-        _check_simple(self.vertices)
-        self._area = abs(float(signed))
-        self.dim = 2
-        self.lo, self.hi = self.vertices.min(0), self.vertices.max(0)
-
-    def __repr__(self) -> str:
-        return f"Polygon({self.vertices.tolist()})"
-
-    @property
-    def edges(self) -> tuple[np.ndarray, np.ndarray]:
-        """Start points and end points of the edges, counter-clockwise."""
-        return self.vertices, np.roll(self.vertices, -1, axis=0)
-
-    @property
-    def measure(self) -> float:
-        return self._area
-
-    @property
-    def boundary_measure(self) -> float:
-        a, b = self.edges
-        return float(np.linalg.norm(b - a, axis=1).sum())
-
-    def _contains(self, x, tol):
-        a, b = self.edges
-        inside = np.zeros(len(x), dtype=bool)
-        for (x0, y0), (x1, y1) in zip(a, b):  # even-odd ray casting, a loop over edges
-            crosses = (y0 > x[:, 1]) != (y1 > x[:, 1])
-            with np.errstate(divide="ignore", invalid="ignore"):
-                xint = x0 + (x[:, 1] - y0) * (x1 - x0) / (y1 - y0)
-            inside ^= crosses & (x[:, 0] < xint)
-        dist = _segment_distance(x, a, b)
-        return inside | (dist <= tol) if tol >= 0 else inside & (dist >= -tol)
-
-    def _boundary(self, n, method, seed):
-        a, b = self.edges
-        lengths = np.linalg.norm(b - a, axis=1)
-        cum = np.concatenate([[0.0], np.cumsum(lengths)])
-        t = _perimeter_params(n, method, seed) * cum[-1]
-        e = np.clip(np.searchsorted(cum, t, side="right") - 1, 0, len(lengths) - 1)
-        frac = ((t - cum[e]) / lengths[e])[:, None]
-        x = a[e] + frac * (b[e] - a[e])
-        direction = (b - a) / lengths[:, None]
-        normals = np.stack([direction[:, 1], -direction[:, 0]], 1)[e]
-        return x, np.full(n, cum[-1] / n), normals
-
-
-def _segment_distance(x: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Distance from each point to the nearest of the segments a_i b_i."""
-    ab = b - a
-    t = np.clip(np.einsum("nke,ke->nk", x[:, None, :] - a, ab) / np.sum(ab ** 2, 1), 0, 1)
-    nearest = a + t[..., None] * ab
-    return np.min(np.linalg.norm(x[:, None, :] - nearest, axis=2), axis=1)
-
-
-def _check_simple(v: np.ndarray) -> None:
-    """Raise ValueError if two edges of the polygon cross or touch (other than neighbours)."""
-    V = len(v)
-    a, b = v, np.roll(v, -1, axis=0)
-    if np.any(np.linalg.norm(b - a, axis=1) == 0):
-        raise ValueError("Polygon has repeated consecutive vertices")
-
-    def orient(p, q, r):
-        return np.sign((q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0]))
-
-    for i in range(V):
-        for j in range(i + 1, V):
-            if j == i + 1 or (i == 0 and j == V - 1):
-                continue
-            p1, p2, q1, q2 = a[i], b[i], a[j], b[j]
-            o1, o2, o3, o4 = orient(p1, p2, q1), orient(p1, p2, q2), orient(q1, q2, p1), orient(q1, q2, p2)
-            if o1 != o2 and o3 != o4:
-                raise ValueError(f"Polygon is self-intersecting: edges {i} and {j} cross")
-
-
-def LShape() -> Polygon:
-    """The L-shape (−1, 1)² \\ [0, 1) × (−1, 0] (re-entrant corner at the origin), area 3."""
-    return Polygon([(-1, -1), (0, -1), (0, 0), (1, 0), (1, 1), (-1, 1)])

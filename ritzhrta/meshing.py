@@ -78,10 +78,10 @@ def _delaunay_mesh(domain: Domain, resolution: int) -> Mesh:
 
 def _boundary_distance(domain: Domain, x: np.ndarray) -> np.ndarray:
     if hasattr(domain, "edges"):
-        from .domains import _segment_distance
+        from .polygon import segment_distance
 
         a, b = domain.edges
-        return _segment_distance(x, a, b)
+        return segment_distance(x, a, b)
     return np.abs(np.linalg.norm(x - domain.center, axis=1) - domain.radius)
 
 
