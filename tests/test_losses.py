@@ -108,3 +108,22 @@ def test_deep_network_uses_autograd_path():
     loss = sobolev_loss(net, pb, pts)
     loss.backward()
     assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in net.parameters())
+
+
+@pytest.mark.parametrize("dtype, tol", [(torch.float32, 1e-6), (torch.float64, 1e-12)])
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_closed_form_matches_double_backward(dtype, tol, k):
+    """Closed-form ∇u (one backward) against autograd's double backward, loss and parameter gradients."""
+    pb = problems.get("screened-poisson2d")
+    pts = pb.domain.interior(256, "sobol", dtype=dtype)
+    torch.manual_seed(0)
+    net = TwoLayerNet(2, 100, k=k, s=1.5).to(dtype)
+    out = []
+    for cf in (True, False):
+        net.zero_grad()
+        value = sobolev_loss(net, pb, pts, 1, closed_form=cf)
+        value.backward()
+        out.append((value.detach(), torch.cat([p.grad.flatten() for p in net.parameters()])))
+    (v1, g1), (v2, g2) = out
+    assert abs(v1 - v2) <= tol * abs(v2)
+    assert (g1 - g2).abs().max() <= tol * g2.abs().max()

@@ -150,3 +150,19 @@ def test_resume_equals_uninterrupted_for_every_optimizer(tmp_path, interrupt, op
     restore()
     resumed = resume_run(tmp_path / "part", progress=False, outputs=False)
     assert resumed.history.loss == full.history.loss  # bitwise on CPU
+
+
+def test_resume_equals_uninterrupted_with_alternating_stages(tmp_path, interrupt):
+    from ritzhrta.runs import resume_run
+    config = RunConfig(problem="approx1d", schedule="0.5:6,1:6", loss="l2", width=30, k=1, dtype="float64",
+                       trainer="alternating", checkpoint_every=4)
+    full = run(config, tmp_path / "full", progress=False, outputs=False)
+    install, restore = interrupt
+    install(len(full.history) - 2)  # inside the second alternating stage
+    with pytest.raises(KeyboardInterrupt):
+        run(config, tmp_path / "part", progress=False, outputs=False)
+    restore()
+    resumed = resume_run(tmp_path / "part", progress=False, outputs=False)
+    assert resumed.history.loss == full.history.loss
+    for a, b in zip(resumed.net.parameters(), full.net.parameters()):
+        assert torch.equal(a, b)
