@@ -56,6 +56,9 @@ def _run(problem, make_net, schedules, seeds, loss, log, **kw) -> Comparison:
 def _merge(parts: list[Comparison]) -> Comparison:
     out = Comparison()
     for part in parts:
+        clash = set(part.histories) & set(out.histories)
+        if clash:
+            raise ValueError(f"two studies use the label(s) {sorted(clash)}: their rows would be merged")
         out.rows += part.rows
         out.histories.update(part.histories)
         out.stage_starts.update(part.stage_starts)
@@ -73,10 +76,11 @@ def _more(pb, dim, k, loss, steps, seeds, width, log) -> Comparison:
     ladders = _ladders(steps)
     parts = [_run(pb, make, ladders, seeds, loss, log)]
     parts.append(_run(pb, make, {"baseline": ladders["baseline"], "homotopy": ladders["homotopy"]}, seeds, loss, log,
-                      lr_decays=["step", "cosine"]))
+                      lr_decays=["step", "cosine"]))  # labels "baseline / step" etc.
     sgd_lr = tune_lr(pb, make, "sgd", max(20, steps // 10), loss=loss)
     log(f"SGD lr tuned on {steps // 10} steps: {sgd_lr:g}")
-    parts.append(_run(pb, make, {"baseline": ladders["baseline"], "homotopy": ladders["homotopy"]}, seeds, loss, log,
+    parts.append(_run(pb, make, {f"SGD baseline (tuned lr {sgd_lr:g})": ladders["baseline"],
+                                 f"SGD homotopy (tuned lr {sgd_lr:g})": ladders["homotopy"]}, seeds, loss, log,
                       optimizers=["sgd"], lr={"sgd": sgd_lr}))
     lb = max(4, steps // 20)  # L-BFGS takes far fewer, costlier steps
     parts.append(_run(pb, make, {f"L-BFGS baseline ({lb} steps)": baseline(lb),
