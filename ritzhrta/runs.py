@@ -233,8 +233,10 @@ def config_file(path: str | os.PathLike) -> RunConfig:
     text = path.read_text()
     try:
         if path.suffix == ".toml":
-            import tomllib
-
+            try:
+                import tomllib
+            except ImportError:  # Python 3.10
+                raise ValueError("TOML config files need Python >= 3.11; use a JSON file") from None
             data = tomllib.loads(text)
         else:
             data = json.loads(text)
