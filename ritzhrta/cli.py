@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="alternating: exact least-squares solves of both layers (two-layer, k = 1, l2/h1)")
     p.add_argument("--ridge", type=float, default=d.ridge, help="relative ridge of the alternating trainer")
     p.add_argument("--compile", action="store_true", help="torch.compile each step (pays off for long runs)")
+    p.add_argument("--eval-every", type=int, default=d.eval_every, metavar="N",
+                   help="record the relative errors every N steps (history.csv, loss.png)")
     p.add_argument("--plateau", metavar="WINDOW:TOL", help="end a stage early on a loss plateau, e.g. 500:0.05")
     p.add_argument("--points", type=int, help="interior training points (default: the problem's)")
     p.add_argument("--sampling", choices=("grid", "random", "sobol"), help="default: the problem's")
@@ -111,7 +113,8 @@ def config_from_args(args) -> RunConfig:
                        points=args.points, sampling=args.sampling, resample_every=args.resample_every,
                        beta=args.beta, seed=args.seed, device=args.device, dtype=args.dtype,
                        checkpoint_every=args.checkpoint_every, resolution=args.resolution, on_nan=args.on_nan,
-                       max_retries=args.max_retries, trainer=args.trainer, ridge=args.ridge, compile=args.compile)
+                       max_retries=args.max_retries, trainer=args.trainer, ridge=args.ridge, compile=args.compile,
+                       eval_every=args.eval_every)
     config.stages()  # validate the stage options now
     problem = config.build_problem()
     net = config.build_net(problem.dim, 1.0)  # validate the network options now

@@ -61,6 +61,7 @@ class RunConfig:
     trainer: str = "gradient"
     ridge: float = 1e-8
     compile: bool = False
+    eval_every: int = 0
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -72,8 +73,8 @@ class RunConfig:
                 raise ValueError(f"config key {f.name!r} must be {_describe(kind)}, got {value!r}")
         if self.on_nan not in ("stop", "rollback"):
             raise ValueError(f"on_nan must be 'stop' or 'rollback', got {self.on_nan!r}")
-        if self.max_retries < 0 or self.checkpoint_every < 0 or self.resample_every < 0:
-            raise ValueError("max_retries, checkpoint_every and resample_every must be >= 0")
+        if min(self.max_retries, self.checkpoint_every, self.resample_every, self.eval_every) < 0:
+            raise ValueError("max_retries, checkpoint_every, resample_every and eval_every must be >= 0")
         if self.plateau is not None and (len(self.plateau) != 2):
             raise ValueError(f"plateau must be [window, rel_tol], got {self.plateau!r}")
 
@@ -118,7 +119,7 @@ _TYPES = {"problem": str, "schedule": str, "loss": str, "width": int, "k": int, 
           "lr": (int, float), "optimizer": str, "lr_decay": str, "keep_optimizer": bool, "plateau": list,
           "points": int, "sampling": str, "resample_every": int, "beta": (int, float), "seed": int, "device": str,
           "dtype": str, "checkpoint_every": int, "resolution": int, "on_nan": str, "max_retries": int,
-          "trainer": str, "ridge": (int, float), "compile": bool}
+          "trainer": str, "ridge": (int, float), "compile": bool, "eval_every": int}
 _OPTIONAL = {"plateau", "points", "sampling"}
 
 
@@ -146,7 +147,7 @@ def _solve(config: RunConfig, out: Path, resume: dict | None, progress: bool):
                            sampling=config.sampling, resample_every=config.resample_every, seed=config.seed,
                            beta=config.beta, progress=progress, checkpoint=save,
                            checkpoint_every=config.checkpoint_every, resume=resume, lr_scale=scale,
-                           compile=config.compile)
+                           compile=config.compile, eval_every=config.eval_every)
         except DivergenceError as err:
             good = _last_finite(out, len(err.result.history))
             if config.on_nan != "rollback" or retries >= config.max_retries:

@@ -95,5 +95,9 @@ def test_export_and_plot_from_a_run_folder(tmp_path, capsys):
     assert code == 0
     m = meshio.read(tmp_path / "fine.vtu")
     assert len(m.points) == 51 * 51 and set(m.point_data) == {"u", "grad_u", "u_exact", "error"}
+    code, _, _ = run(["solve", "approx1d", "--loss", "l2", "--k", "1", "--width", "10", "--schedule", "0.5:6,1:6",
+                      "--eval-every", "4", "--out", str(tmp_path / "ev"), "--no-progress", "--resolution", "10"], capsys)
+    header = (tmp_path / "ev" / "history.csv").read_text().splitlines()[0]
+    assert code == 0 and "rel_l2" in header and "rel_h1" in header
     code, _, _ = run(["plot", str(out_dir), "--out", str(tmp_path / "figs"), "--format", "pdf"], capsys)
     assert code == 0 and (tmp_path / "figs" / "loss.pdf").exists() and (tmp_path / "figs" / "solution.pdf").exists()
