@@ -26,11 +26,11 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import problems  # noqa: E402
 from _common import append_row, done_keys, med_range, read_rows  # noqa: E402
-from ritzhrta import Stage, TwoLayerNet, relative_errors, solve, sobolev_loss  # noqa: E402
+from ritzhrta import H1Loss, L2Loss, relative_errors, solve, Stage, TwoLayerNet  # noqa: E402
 from ritzhrta.analytic import data_aware_init  # noqa: E402
 from ritzhrta.lstsq import fit_output_layer  # noqa: E402
 
-TASKS = {"sin2pi-1d": ("approx1d", "l2", "l2"), "coscos-2d-H1": ("poisson2d-neumann", "h1", "h1")}
+TASKS = {"sin2pi-1d": ("approx1d", L2Loss(), "l2"), "coscos-2d-H1": ("poisson2d-neumann", H1Loss(), "h1")}
 METHODS = ("Adam", "Adam + LS", "ALT", "ALT ladder")
 KEY = ("task", "width", "seed", "method")
 
@@ -40,7 +40,6 @@ def run_method(method, net0, pb, loss, steps, alt_iters):
     pts = pb.domain.interior(pb.points, pb.sampling, dtype=next(net.parameters()).dtype)
     cpu = time.process_time()
     if method.startswith("Adam"):
-        net.set_s(1.0)
         solve(pb, net, (Stage(steps, 1.0),), loss=loss, lr=1e-3, progress=False)
         if method == "Adam + LS":
             fit_output_layer(net, pb, pts, loss=loss)
@@ -51,7 +50,7 @@ def run_method(method, net0, pb, loss, steps, alt_iters):
         solve(pb, net, ladder, loss=loss, progress=False)
     seconds = time.process_time() - cpu
     with torch.enable_grad():
-        train = float(sobolev_loss(net, pb, pts, order=int(loss == "h1")).detach())
+        train = float(loss(net, pb, pts).detach())
     return train, relative_errors(net, pb), seconds
 
 

@@ -29,7 +29,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import problems  # noqa: E402
 from _common import append_row, done_keys, med_range, median, read_rows  # noqa: E402
-from ritzhrta import MLP, TwoLayerNet, baseline, homotopy, relaxation, solve  # noqa: E402
+from ritzhrta import baseline, homotopy, L2Loss, MLP, relaxation, solve, TwoLayerNet  # noqa: E402
 
 METHODS = {"Adam": baseline, "HRTA-hom": homotopy, "HRTA-rel": relaxation}
 TASKS = {1: "approx1d", 3: "approx3d"}
@@ -50,7 +50,7 @@ def run_cell(dim, layers, width, seed, steps, out: Path, done: set) -> None:
             continue
         net = copy.deepcopy(initial)
         cpu = time.process_time()
-        result = solve(target, net, preset(steps), loss="l2", lr=1e-3, progress=False)
+        result = solve(target, net, preset(steps), loss=L2Loss(), lr=1e-3, progress=False)
         append_row(out, {"dim": dim, "layers": layers, "width": width, "seed": seed, "method": method,
                          "steps": steps, "train_loss": result.final_loss,
                          "min_train_loss": min(result.history.loss), "test_rel_l2": result.errors["l2"],

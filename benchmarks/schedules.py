@@ -24,8 +24,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import problems  # noqa: E402
-from ritzhrta import Plateau, Stage, TwoLayerNet, baseline, homotopy, parse, relaxation  # noqa: E402
-from ritzhrta.compare import Comparison, compare, tune_lr  # noqa: E402
+from ritzhrta import baseline, H1Loss, homotopy, L2Loss, parse_schedule, Plateau, relaxation, Stage, TwoLayerNet  # noqa: E402
+from ritzhrta.cli_studies import write_comparison  # noqa: E402
+from ritzhrta.studies import Comparison, compare, tune_lr  # noqa: E402
 
 
 def _net(dim, width, k):
@@ -41,9 +42,9 @@ def _ladders(n: int) -> dict:
     plateau = (Stage(n // 2, 0.5, until=Plateau(window=max(10, n // 40), rel_tol=0.02)), Stage(n - n // 2, 1.0))
     return {
         "baseline": baseline(n), "homotopy": homotopy(n), "relaxation": relaxation(n),
-        "3-stage 0.25→0.5→1": parse(f"0.25:{a // 2},0.5:{a - a // 2},1:{n - a}"),
-        "ramp 0.5→1": parse(f"0.5-1:{a},1:{n - a}"),
-        "ramp 1→1.5": parse(f"1:{q},1-1.5:{q},1.5:{n - 2 * q}"),
+        "3-stage 0.25→0.5→1": parse_schedule(f"0.25:{a // 2},0.5:{a - a // 2},1:{n - a}"),
+        "ramp 0.5→1": parse_schedule(f"0.5-1:{a},1:{n - a}"),
+        "ramp 1→1.5": parse_schedule(f"1:{q},1-1.5:{q},1.5:{n - 2 * q}"),
         "homotopy, plateau switch": plateau,
         "homotopy, keep Adam state": tuple(replace(st, keep_optimizer=True) for st in homotopy(n)),
     }
@@ -68,7 +69,7 @@ def _merge(parts: list[Comparison]) -> Comparison:
 def study_pde_paper(steps, seeds, width, log) -> Comparison:
     pb = problems.get("poisson2d-neumann")
     sched = {"baseline": baseline(steps), "homotopy": homotopy(steps), "relaxation": relaxation(steps)}
-    return _run(pb, _net(2, width, 3), sched, seeds, "h1", log)
+    return _run(pb, _net(2, width, 3), sched, seeds, H1Loss(), log)
 
 
 def _more(pb, dim, k, loss, steps, seeds, width, log) -> Comparison:
@@ -90,11 +91,11 @@ def _more(pb, dim, k, loss, steps, seeds, width, log) -> Comparison:
 
 
 def study_approx1d_more(steps, seeds, width, log) -> Comparison:
-    return _more(problems.get("approx1d"), 1, 1, "l2", steps, seeds, width, log)
+    return _more(problems.get("approx1d"), 1, 1, L2Loss(), steps, seeds, width, log)
 
 
 def study_pde_more(steps, seeds, width, log) -> Comparison:
-    return _more(problems.get("poisson2d-neumann"), 2, 3, "h1", steps, seeds, width, log)
+    return _more(problems.get("poisson2d-neumann"), 2, 3, H1Loss(), steps, seeds, width, log)
 
 
 STUDIES = {"pde_paper": (study_pde_paper, 4000, 5), "approx1d_more": (study_approx1d_more, 4000, 3),
@@ -125,7 +126,7 @@ def main(argv=None) -> int:
             continue
         result = fn(steps, range(seeds), width, lambda m: print(f"[{name}] {m}", flush=True))
         args.out.mkdir(parents=True, exist_ok=True)
-        result.write(args.out / name)
+        write_comparison(result, args.out / name)
         header = f"{name}: {steps} steps, {seeds} seeds, width {width}; median [min, max] over seeds.\n\n"
         md.write_text(header + result.markdown())
         print(md.read_text())

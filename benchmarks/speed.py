@@ -21,7 +21,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import problems  # noqa: E402
-from ritzhrta import Stage, TwoLayerNet, ritz_energy, solve, sobolev_loss  # noqa: E402
+from ritzhrta import L2Loss, solve, Stage, TwoLayerNet  # noqa: E402
+from ritzhrta.losses import ritz_energy, sobolev_loss  # noqa: E402
 
 
 def step_fn(net, pb, pts, loss, closed_form):
@@ -102,7 +103,7 @@ def refit_study(args) -> list[str]:
         for seed in range(args.refit_seeds):
             torch.manual_seed(seed)
             r = solve(pb, TwoLayerNet(1, args.refit_width, k=1, s=1.0), (Stage(args.refit_steps, 1.0, **kw),),
-                      loss="l2", lr=1e-3, progress=False)
+                      loss=L2Loss(), lr=1e-3, progress=False)
             out.append((r.final_loss, r.errors["l2"]))
         lines.append(f"| {name} | {', '.join(f'{a:.1e}' for a, _ in out)} | {', '.join(f'{b:.1e}' for _, b in out)} |")
         print(lines[-1], flush=True)

@@ -7,7 +7,7 @@ import sys
 
 import torch
 
-from ritzhrta import Disk, Problem, TwoLayerNet, homotopy, solve
+from ritzhrta import Disk, H1Loss, homotopy, Problem, solve, TwoLayerNet
 
 FULL = __name__ == "__main__" and "--full" in sys.argv[1:]
 STEPS = 6000 if FULL else 500
@@ -24,7 +24,7 @@ problem = Problem(
 )
 torch.manual_seed(0)
 net = TwoLayerNet(2, 500, k=2, s=0.5)
-result = solve(problem, net, homotopy(STEPS), loss="h1", points=1024 if FULL else 256, progress=FULL)
+result = solve(problem, net, homotopy(STEPS), loss=H1Loss(), points=1024 if FULL else 256, progress=FULL)
 print(f"disk: rel L2 {result.errors['l2']:.3e}, rel H1 {result.errors['h1']:.3e} "
       f"(initial {result.initial_errors['h1']:.3e})")
 

@@ -9,7 +9,7 @@ import sys
 import torch
 
 import problems
-from ritzhrta import TwoLayerNet, baseline, homotopy, relaxation, solve
+from ritzhrta import baseline, homotopy, L2Loss, relaxation, solve, TwoLayerNet
 
 FULL = __name__ == "__main__" and "--full" in sys.argv[1:]
 STEPS = 16000 if FULL else 2000
@@ -20,7 +20,7 @@ for name, schedule in [("Adam, ReLU", baseline(STEPS)), ("HRTA 0.5→1", homotop
                        ("HRTA 1→1.5", relaxation(STEPS))]:
     torch.manual_seed(0)
     net = TwoLayerNet(1, 1000, k=1, s=schedule[0].s_at(0))
-    results[name] = solve(target, net, schedule, loss="l2", lr=1e-3, progress=FULL)
+    results[name] = solve(target, net, schedule, loss=L2Loss(), lr=1e-3, progress=FULL)
 
 print(f"{'schedule':<12} {'train loss':>11} {'rel L2 (test)':>14}")
 for name, r in results.items():

@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 
 import problems
-from ritzhrta import TwoLayerNet, homotopy, solve
+from ritzhrta import H1Loss, homotopy, solve, TwoLayerNet
 from ritzhrta.io import read_vtk, write_vtk
 
 FULL = __name__ == "__main__" and "--full" in sys.argv[1:]
@@ -18,7 +18,7 @@ OUT = Path("runs/examples/export")
 problem = problems.get("poisson2d-neumann")
 torch.manual_seed(0)
 net = TwoLayerNet(2, WIDTH, k=3, s=0.5)
-result = solve(problem, net, homotopy(STEPS), loss="h1", points=256 if not FULL else 1024, progress=FULL)
+result = solve(problem, net, homotopy(STEPS), loss=H1Loss(), points=256 if not FULL else 1024, progress=FULL)
 
 vtu = write_vtk(OUT / "solution.vtu", result.net, problem=problem, resolution=100 if FULL else 30)
 mesh = read_vtk(vtu)

@@ -10,7 +10,7 @@ import sys
 import torch
 
 import problems
-from ritzhrta import TwoLayerNet, baseline, homotopy, solve
+from ritzhrta import baseline, H1Loss, homotopy, solve, TwoLayerNet
 
 FULL = __name__ == "__main__" and "--full" in sys.argv[1:]
 STEPS, WIDTH, POINTS = (16000, 1000, 1024) if FULL else (400, 200, 256)
@@ -20,7 +20,7 @@ results = {}
 for name, schedule in [("baseline s=1", baseline(STEPS)), ("HRTA 0.5→1", homotopy(STEPS))]:
     torch.manual_seed(0)  # identical initial parameters for both runs
     net = TwoLayerNet(2, WIDTH, k=3, s=schedule[0].s_at(0))
-    results[name] = solve(problem, net, schedule, loss="h1", points=POINTS, progress=FULL)
+    results[name] = solve(problem, net, schedule, loss=H1Loss(), points=POINTS, progress=FULL)
 
 print(f"{'schedule':<14} {'final loss':>11} {'rel L2':>10} {'rel H1':>10}")
 for name, r in results.items():

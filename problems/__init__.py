@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Callable, Union
 
-from ritzhrta import Problem, Target
+from ritzhrta.problem import Problem, Target
 
 from . import approximation, poisson2d
 

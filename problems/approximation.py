@@ -11,7 +11,8 @@ import math
 import torch
 from torch import Tensor
 
-from ritzhrta import Box, Interval, Target
+from ritzhrta.domains import Box, Interval
+from ritzhrta.problem import Target
 
 PI = math.pi
 

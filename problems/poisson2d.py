@@ -6,7 +6,9 @@ import math
 import torch
 from torch import Tensor
 
-from ritzhrta import Box, LShape, Problem
+from ritzhrta.domains import Box
+from ritzhrta.polygon import LShape
+from ritzhrta.problem import Problem
 
 PI = math.pi
 

@@ -1,37 +1,57 @@
-"""ritzhrta: Deep Ritz and Sobolev training of wide shallow networks with HRTA."""
-from .activations import check_k, check_s, sigma, sigma_and_derivative, sigma_derivative
-from .derivatives import autograd_value_and_grad, value_and_grad
-from .domains import Box, Disk, Domain, Interval, Points
-from .polygon import LShape, Polygon
-from .homotopy import (PRESETS, Plateau, Ramp, Stage, baseline, format_schedule, homotopy, ladder, parse,
-                       relaxation, schedule_steps)
-from .losses import ritz_energy, sobolev_loss
-from .networks import MLP, HomotopyNet, TwoLayerNet
-from .norms import evaluation_points, relative_errors
-from .problem import Problem, Target
-from .results import History, Result, StageReport, StepInfo
-from .solve import DivergenceError, make_loss, solve
-from .lstsq import fit_output_layer
-from .analytic import alternating_fit, data_aware_init, hidden_increment
-from .ntk import gram_closed_form, gram_finite, gram_monte_carlo, lambda_min, lambda_min_vs_s
-from .compare import Comparison, compare, parse_schedules, tune_lr
+"""ritzhrta: Deep Ritz and Sobolev training of wide shallow networks with HRTA.
 
-__version__ = "0.1.0"
+The public API, one name per line; everything else lives in its submodule
+(``ritzhrta.lstsq``, ``ritzhrta.analytic``, ``ritzhrta.ntk``, ``ritzhrta.studies``, …).
+Names are imported on first use, so ``import ritzhrta.problem`` (and the ``problems``
+package) does not load the solver, tqdm, matplotlib or meshio.
+"""
+from __future__ import annotations
 
-__all__ = [
-    "sigma", "sigma_derivative", "sigma_and_derivative", "check_s", "check_k",
-    "value_and_grad", "autograd_value_and_grad",
-    "Domain", "Points", "Box", "Interval", "Disk", "Polygon", "LShape",
-    "Stage", "Plateau", "Ramp", "ladder", "baseline", "homotopy", "relaxation", "PRESETS", "parse",
-    "format_schedule", "schedule_steps",
-    "sobolev_loss", "ritz_energy",
-    "HomotopyNet", "TwoLayerNet", "MLP",
-    "relative_errors", "evaluation_points",
-    "Problem", "Target",
-    "History", "Result", "StageReport", "StepInfo",
-    "solve", "make_loss", "DivergenceError",
-    "fit_output_layer", "alternating_fit", "data_aware_init", "hidden_increment",
-    "gram_closed_form", "gram_monte_carlo", "gram_finite", "lambda_min", "lambda_min_vs_s",
-    "compare", "Comparison", "parse_schedules", "tune_lr",
-    "__version__",
-]
+import importlib
+
+__version__ = "0.2.0"
+
+_EXPORTS = {
+    # problems and geometry
+    "Problem": "problem",
+    "Target": "problem",
+    "Box": "domains",
+    "Interval": "domains",
+    "Disk": "domains",
+    "Polygon": "polygon",
+    "LShape": "polygon",
+    # networks
+    "TwoLayerNet": "networks",
+    "MLP": "networks",
+    # losses
+    "H1Loss": "losses",
+    "L2Loss": "losses",
+    "RitzLoss": "losses",
+    # HRTA schedules
+    "Stage": "schedule",
+    "Ramp": "schedule",
+    "Plateau": "schedule",
+    "baseline": "schedule",
+    "homotopy": "schedule",
+    "relaxation": "schedule",
+    "parse_schedule": "schedule",
+    # solving and results
+    "solve": "solver",
+    "Result": "results",
+    "DivergenceError": "loop",
+    "relative_errors": "norms",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'ritzhrta' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

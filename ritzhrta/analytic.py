@@ -15,6 +15,7 @@ iterates are accepted non-monotonically and the best one is kept.
 """
 from __future__ import annotations
 
+import copy
 import math
 from typing import Callable
 
@@ -22,8 +23,8 @@ import torch
 from torch import Tensor
 
 from .domains import Points
-from .losses import sobolev_loss
-from .lstsq import fit_output_layer
+from .losses import L2Loss
+from .lstsq import DEFAULT_RIDGE, fit_output_layer
 from .networks import TwoLayerNet
 from .problem import Problem, Target
 
@@ -32,7 +33,7 @@ __all__ = ["alternating_fit", "hidden_increment", "data_aware_init", "check_alte
 DENSE_LIMIT = 6000  # above this many unknowns and rows, the hidden step uses matrix-free CGLS
 
 
-def check_alternating(net, loss: str) -> None:
+def check_alternating(net, loss) -> None:
     """Raise a ``ValueError`` naming the alternative when the trainer cannot handle the case."""
     if not isinstance(net, TwoLayerNet):
         raise ValueError(f"the alternating trainer handles two-layer networks (TwoLayerNet) only, got "
@@ -40,24 +41,26 @@ def check_alternating(net, loss: str) -> None:
     if net.k != 1:
         raise ValueError(f"the alternating trainer needs a piecewise-linear activation (k = 1), got k = {net.k}; "
                          "for σ_s^k with k >= 2 use the gradient trainer (Adam), optionally with fit_output_layer")
-    if loss not in ("l2", "h1"):
-        raise ValueError(f"the alternating trainer solves the 'l2' and 'h1' losses, got {loss!r}; "
+    if not isinstance(loss, L2Loss):  # L2Loss and its subclass H1Loss
+        name = getattr(loss, "name", "a custom loss")
+        raise ValueError(f"the alternating trainer solves the 'l2' and 'h1' losses, got {name!r}; "
                          "for the Ritz energy use the gradient trainer")
 
 
 def _blocks(net: TwoLayerNet, points: Points, order: int, problem: Problem | Target):
-    """Weighted rows: value block (n, m, d+1) and gradient blocks, and the residuals."""
+    """Weighted rows: value block (n, m, d+1) and gradient blocks, and the residuals.
+
+    The network's own forward pass, on a float64 copy, gives z, u and ∇u."""
+    net64 = copy.deepcopy(net).double()
     x = points.x.double()
     sw = torch.sqrt(points.w.double())
     xt = torch.cat([x, torch.ones(len(x), 1, dtype=x.dtype, device=x.device)], 1)
-    wt = torch.cat([net.hidden.weight, net.hidden.bias[:, None]], 1).detach().double()
-    z = xt @ wt.T
-    slope = torch.where(z > 0, torch.ones_like(z), 1 - float(net.s))
-    coef = net.scale * slope * net.a.detach().double()  # (n, m): γ a_k D_ik
-    u = (coef * z).sum(1) + (float(net.c) if net.c is not None else 0.0)
+    z = net64.hidden(x)
+    slope = torch.where(z > 0, torch.ones_like(z), 1 - net64.s)
+    coef = net64.scale * slope * net64.a  # (n, m): γ a_k D_ik
+    u, g = net64.value_and_grad(x)
     res = [sw * (problem.u_exact(points.x).double() - u)]
     if order == 1:
-        g = coef @ wt[:, :-1]
         gy = problem.grad_exact(points.x).double()
         res += [sw * (gy[:, j] - g[:, j]) for j in range(x.shape[1])]
     return sw, coef, xt, torch.cat(res)
@@ -110,16 +113,20 @@ def _cgls(sw, coef, xt, order, r, mu, iters=200, tol=1e-10) -> Tensor:
     return x
 
 
+@torch.no_grad()
 def hidden_increment(net: TwoLayerNet, problem: Problem | Target, points: Points, order: int = 0,
-                     ridge: float = 1e-8, method: str = "auto") -> Tensor:
-    """The joint least-squares increment δ (m, d+1) of [W | b] for the frozen pattern."""
+                     ridge: float = DEFAULT_RIDGE, method: str = "auto") -> Tensor:
+    """The joint least-squares increment δ (m, d+1) of [W | b] for the frozen pattern:
+    argmin ‖Zδ − r‖² + μ‖δ‖² with μ = ridge · ‖Z‖²_F / unknowns (the same μ for every method)."""
     sw, coef, xt, r = _blocks(net, points, order, problem)
     n_rows, unknowns = len(r), coef.shape[1] * xt.shape[1]
     if method == "auto":
         method = "cg" if min(n_rows, unknowns) > DENSE_LIMIT else ("primal" if n_rows >= unknowns else "dual")
     if method == "cg":
-        col_norm2 = ((coef ** 2).sum(0)[:, None] * (xt ** 2).sum(0)[None, :] * 1.0).sum()
-        return _cgls(sw, coef, xt, order, r, ridge * float(col_norm2) / unknowns)
+        # ‖Z‖²_F = Σ_i ω_i Σ_k coef_ik² (|x̃_i|² + [H¹] d), computed without forming Z
+        per_row = (xt ** 2).sum(1) + (xt.shape[1] - 1 if order == 1 else 0)
+        frob2 = (sw[:, None] ** 2 * coef ** 2 * per_row[:, None]).sum()
+        return _cgls(sw, coef, xt, order, r, ridge * float(frob2) / unknowns)
     z = _dense_rows(sw, coef, xt, order)
     mu = ridge * (z ** 2).sum() / unknowns
     if method == "primal":
@@ -152,8 +159,8 @@ def data_aware_init(net: TwoLayerNet, points: Points, jitter: float = 1e-2, seed
     net.hidden.bias.copy_((-(w * x[idx]).sum(1) + shift).to(net.hidden.bias))
 
 
-def alternating_fit(net: TwoLayerNet, problem: Problem | Target, points: Points, loss: str = "l2",
-                    iterations: int = 50, ridge: float = 1e-8, tol: float = 1e-6, patience: int = 5,
+def alternating_fit(net: TwoLayerNet, problem: Problem | Target, points: Points, loss: L2Loss = L2Loss(),
+                    iterations: int = 50, ridge: float = DEFAULT_RIDGE, tol: float = 1e-6, patience: int = 5,
                     steps: tuple[float, ...] = (1.0, 0.5, 0.25, 0.125),
                     callback: Callable[[int, float], None] | None = None) -> list[float]:
     """Alternate exact output and hidden solves; keep the best iterate. Returns the loss
@@ -164,11 +171,11 @@ def alternating_fit(net: TwoLayerNet, problem: Problem | Target, points: Points,
     loss improved by less than ``tol`` (relative) ``patience`` times in a row.
     """
     check_alternating(net, loss)
-    order = 1 if loss == "h1" else 0
+    order = loss.order
 
     def current() -> float:
-        with torch.no_grad() if order == 0 else torch.enable_grad():
-            return float(sobolev_loss(net, problem, points, order=order).detach())
+        with torch.no_grad():
+            return float(loss(net, problem, points).detach())
 
     best, best_state, stall, losses = current(), _snapshot(net), 0, []
     for it in range(iterations):

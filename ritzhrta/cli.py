@@ -1,27 +1,30 @@
 """The ``ritzhrta`` console script: ``problems``, ``solve``, ``export``, ``plot``, ``compare``, ``ntk``.
 
-Bad input gives one line on stderr and exit code 2; a diverged run exits with 3.
+Bad input gives one line on stderr and exit code 2; a diverged run exits with 3; any
+other failure inside a run gives one line and exit code 4 (``RITZHRTA_DEBUG=1`` shows
+the traceback instead).
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
 
 import torch
 
+import problems
+
 from . import __version__, cli_studies
-from .homotopy import LR_DECAYS, OPTIMIZERS, PRESETS, format_schedule, parse
-from .runs import RunConfig, config_file, load_run, resume_run, run
-from .solve import LOSSES
+from .cli_usage import UsageError, usage
+from .io import load_checkpoint
+from .runs import LOSSES, RunConfig, config_file, load_run, read_config, resume_run, run
+from .schedule import LR_DECAYS, OPTIMIZERS, PRESETS, TRAINERS, format_schedule, parse_schedule
 
 DEFAULT_STEPS = 6000
-EXIT_USAGE, EXIT_DIVERGED = 2, 3
+EXIT_USAGE, EXIT_DIVERGED, EXIT_FAILED = 2, 3, 4
 
-
-class UsageError(Exception):
-    """Bad input: reported on one line, exit code 2."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -42,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--on-nan", choices=("stop", "rollback"), default=d.on_nan,
                    help="on a NaN loss: stop (exit 3), or roll back to the last checkpoint with half the lr")
     p.add_argument("--max-retries", type=int, default=d.max_retries, help="rollbacks before giving up")
-    p.add_argument("--loss", choices=LOSSES, default=d.loss)
+    p.add_argument("--loss", choices=sorted(LOSSES), default=d.loss)
     group = p.add_mutually_exclusive_group()
     group.add_argument("--schedule", help="stages 's:steps,...', ramps 'a-b:steps' (e.g. 0.5:3000,1:13000)")
     group.add_argument("--preset", choices=sorted(PRESETS), help="ready ladder (default: homotopy)")
@@ -55,9 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer)
     p.add_argument("--lr-decay", choices=LR_DECAYS, default=d.lr_decay, help="per stage")
     p.add_argument("--keep-optimizer", action="store_true", help="keep optimizer state across stages")
-    p.add_argument("--trainer", choices=("gradient", "alternating"), default=d.trainer,
+    p.add_argument("--trainer", choices=TRAINERS, default=d.trainer,
                    help="alternating: exact least-squares solves of both layers (two-layer, k = 1, l2/h1)")
-    p.add_argument("--ridge", type=float, default=d.ridge, help="relative ridge of the alternating trainer")
+    p.add_argument("--ridge", type=float, default=d.ridge,
+                   help="relative ridge of the least-squares solves (default: ritzhrta.lstsq.DEFAULT_RIDGE)")
     p.add_argument("--compile", action="store_true", help="torch.compile each step (pays off for long runs)")
     p.add_argument("--eval-every", type=int, default=d.eval_every, metavar="N",
                    help="record the relative errors every N steps (history.csv, loss.png)")
@@ -103,7 +107,7 @@ def config_from_args(args) -> RunConfig:
     if args.schedule:
         if args.steps is not None:
             raise UsageError("--steps applies to --preset; a --schedule gives its own step counts")
-        schedule = format_schedule(parse(args.schedule))
+        schedule = format_schedule(parse_schedule(args.schedule))
     else:
         schedule = format_schedule(PRESETS[args.preset or "homotopy"](args.steps or DEFAULT_STEPS))
     _check_device(args.device)
@@ -115,14 +119,21 @@ def config_from_args(args) -> RunConfig:
                        checkpoint_every=args.checkpoint_every, resolution=args.resolution, on_nan=args.on_nan,
                        max_retries=args.max_retries, trainer=args.trainer, ridge=args.ridge, compile=args.compile,
                        eval_every=args.eval_every)
-    config.stages()  # validate the stage options now
+    validate(config)
+    return config
+
+
+def validate(config: RunConfig) -> None:
+    """Build everything a run needs once, so that bad settings fail before anything runs."""
+    config.stages()
     problem = config.build_problem()
-    net = config.build_net(problem.dim, 1.0)  # validate the network options now
+    net = config.build_net(problem.dim, 1.0)
+    loss = config.build_loss()
+    loss.check(problem)
     if config.trainer == "alternating":
         from .analytic import check_alternating
 
-        check_alternating(net, config.loss)
-    return config
+        check_alternating(net, loss)
 
 
 def _check_device(name: str) -> None:
@@ -145,18 +156,28 @@ def cmd_solve(args) -> int:
     if args.resume is not None:
         if args.problem is not None:
             raise UsageError("give either a problem name or --resume DIR, not both")
+        with usage():
+            validate(read_config(args.resume))
+            latest = args.resume / "checkpoint.pt"
+            if not latest.exists():
+                latest = args.resume / "checkpoint.prev.pt"
+            if not latest.exists():
+                raise ValueError(f"{args.resume} has no checkpoint.pt to resume from")
+            load_checkpoint(latest)  # a corrupt checkpoint is bad input, refused before anything runs
         result, out = resume_run(args.resume, progress=not args.no_progress), args.resume
     else:
         if args.config is not None:
             if args.problem is not None:
                 raise UsageError("give either a problem name or --config FILE (which names the problem), not both")
-            config = config_file(args.config)
-            _check_device(config.device)
-            config.build_net(config.build_problem().dim, 1.0)
+            with usage():
+                config = config_file(args.config)
+                _check_device(config.device)
+                validate(config)
         elif args.problem is None:
             raise UsageError("solve needs a problem name (see `ritzhrta problems`), --config FILE or --resume DIR")
         else:
-            config = config_from_args(args)
+            with usage():
+                config = config_from_args(args)
         out = args.out or Path("runs") / config.problem
         if out.exists() and any(out.iterdir()) and not args.force:
             raise UsageError(f"run folder {out} exists and is not empty; pass --force to overwrite or choose --out")
@@ -187,7 +208,8 @@ def _print_summary(result, out: Path) -> None:
 def cmd_export(args) -> int:
     from .io import write_vtk
 
-    _, problem, net, _ = load_run(args.run)
+    with usage():
+        _, problem, net, _ = load_run(args.run)
     path = write_vtk(args.vtk, net, problem=problem, resolution=args.resolution)
     print(f"wrote {path}")
     return 0
@@ -196,7 +218,8 @@ def cmd_export(args) -> int:
 def cmd_plot(args) -> int:
     from .plotting import plot_history, plot_solution
 
-    config, problem, net, history = load_run(args.run)
+    with usage():
+        config, problem, net, history = load_run(args.run)
     out = args.out or args.run
     a = plot_history(history, Path(out) / f"loss.{args.format}", title=f"{config.problem}: {config.loss} loss")
     b = plot_solution(net, problem, Path(out) / f"solution.{args.format}", resolution=args.resolution)
@@ -205,8 +228,6 @@ def cmd_plot(args) -> int:
 
 
 def cmd_problems(args) -> int:
-    import problems
-
     for name in problems.names():
         print(f"{name:22s} {problems.describe(name)}")
     return 0
@@ -220,9 +241,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
-    except (UsageError, ValueError) as err:
+    except UsageError as err:
         print(f"ritzhrta: error: {err}", file=sys.stderr)
         return EXIT_USAGE
+    except Exception as err:  # noqa: BLE001 - a failure inside a run: one line, its own exit code
+        if os.environ.get("RITZHRTA_DEBUG"):
+            raise
+        print(f"ritzhrta: error: the run failed: {type(err).__name__}: {err} "
+              "(RITZHRTA_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,17 +1,19 @@
 """``ritzhrta compare`` and ``ritzhrta ntk``: the study commands of the CLI."""
 from __future__ import annotations
 
+import csv
 import json
 from dataclasses import replace
 from pathlib import Path
 
 import torch
 
-from .compare import DEFAULT_LR, compare, parse_schedules, tune_lr
-from .homotopy import parse, schedule_steps
+from .cli_usage import UsageError, usage
 from .ntk import gram_finite, lambda_min, lambda_min_vs_s
-from .runs import RunConfig
-from .solve import LOSSES, solve
+from .runs import LOSSES, RunConfig
+from .schedule import parse_schedule, schedule_steps
+from .solver import solve
+from .studies import DEFAULT_LR, Comparison, compare, parse_schedule_set, tune_lr
 
 
 def add_parsers(sub, network_defaults: RunConfig) -> None:
@@ -25,7 +27,7 @@ def add_parsers(sub, network_defaults: RunConfig) -> None:
     c.add_argument("--lr-decay", default="none", help="comma list of none, step, cosine")
     c.add_argument("--lr", default="", help="per optimizer, e.g. adam=1e-3,sgd=auto (auto: tune on a grid)")
     c.add_argument("--seeds", type=int, default=3)
-    c.add_argument("--loss", choices=LOSSES, default=d.loss)
+    c.add_argument("--loss", choices=sorted(LOSSES), default=d.loss)
     _network_args(c, d)
     c.add_argument("--out", type=Path, help="folder for compare.md/.csv/.png (default runs/compare-PROBLEM)")
     n = sub.add_parser("ntk", help="λ_min of the Gram matrix vs s, and over training")
@@ -34,7 +36,7 @@ def add_parsers(sub, network_defaults: RunConfig) -> None:
     n.add_argument("--samples", type=int, default=100000, help="Monte Carlo samples (k >= 2)")
     n.add_argument("--schedule", default="0.5:500,1:1500", help="training run for the finite-width curve")
     n.add_argument("--every", type=int, default=100, help="steps between finite-width Gram evaluations")
-    n.add_argument("--loss", choices=LOSSES, default=d.loss)
+    n.add_argument("--loss", choices=sorted(LOSSES), default=d.loss)
     _network_args(n, replace(d, k=1))
     n.add_argument("--out", type=Path, help="folder (default runs/ntk-PROBLEM)")
 
@@ -52,12 +54,25 @@ def _config(args, seed: int = 0) -> RunConfig:
                      points=args.points, loss=args.loss)
 
 
-def _rates(text: str, problem, make_net, steps: int, loss: str) -> dict[str, float]:
+def write_comparison(result: Comparison, out: Path) -> None:
+    """compare.csv (one row per run), compare.md (median [min, max]) and compare.png."""
+    from .plotting import plot_bands
+
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / "compare.csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(result.rows[0]))
+        writer.writeheader()
+        writer.writerows(result.rows)
+    (out / "compare.md").write_text(result.markdown())
+    plot_bands(result.histories, result.stage_starts, out / "compare.png")
+
+
+def _rates(text: str, problem, make_net, steps: int, loss) -> dict[str, float]:
     rates = dict(DEFAULT_LR)
     for item in filter(None, (t.strip() for t in text.split(","))):
         name, _, value = item.partition("=")
         if name not in DEFAULT_LR or not value:
-            raise ValueError(f"--lr expects optimizer=value items (adam, sgd, lbfgs), got {item!r}")
+            raise UsageError(f"--lr expects optimizer=value items (adam, sgd, lbfgs), got {item!r}")
         if value == "auto":
             rates[name] = tune_lr(problem, make_net, name, max(50, steps // 10), loss=loss)
             print(f"tuned {name} lr = {rates[name]:g}")
@@ -69,15 +84,18 @@ def _rates(text: str, problem, make_net, steps: int, loss: str) -> dict[str, flo
 def cmd_compare(args) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
-    problem = _config(args).build_problem()
-    schedules = parse_schedules(args.schedules, args.steps)
+    with usage():
+        problem = _config(args).build_problem()
+        schedules = parse_schedule_set(args.schedules, args.steps)
+        loss = _config(args).build_loss()
+        loss.check(problem)
     make_net = lambda seed: _config(args, seed).build_net(problem.dim, 1.0)  # noqa: E731
     budget = schedule_steps(next(iter(schedules.values())))
-    rates = _rates(args.lr, problem, make_net, budget, args.loss)
+    rates = _rates(args.lr, problem, make_net, budget, loss)
     result = compare(problem, schedules, make_net, seeds=range(args.seeds), optimizers=args.optimizers.split(","),
-                     lr_decays=args.lr_decay.split(","), lr=rates, loss=args.loss, points=args.points, log=print)
+                     lr_decays=args.lr_decay.split(","), lr=rates, loss=loss, points=args.points, log=print)
     out = args.out or Path("runs") / f"compare-{args.problem}"
-    result.write(out)
+    write_comparison(result, out)
     (out / "compare.json").write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
                                                   "lr": rates}, indent=2) + "\n")
     print(result.markdown())
@@ -90,17 +108,18 @@ def cmd_ntk(args) -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    config = _config(args)
-    problem = config.build_problem()
+    with usage():
+        config = _config(args)
+        problem = config.build_problem()
+        s_values = [float(v) for v in args.s.split(",")]
+        stages = parse_schedule(args.schedule)
     x = problem.domain.interior(args.points or problem.points, problem.sampling, dtype=torch.float64).x
-    s_values = [float(v) for v in args.s.split(",")]
     lam = lambda_min_vs_s(x, s_values, k=args.k, samples=args.samples)
     out = args.out or Path("runs") / f"ntk-{args.problem}"
     out.mkdir(parents=True, exist_ok=True)
     kind = "closed form" if args.k == 1 else f"Monte Carlo, {args.samples} samples"
     plot_curve(s_values, {"λ_min(H∞(s))": lam}, out / "lambda_vs_s.png", "s", "λ_min",
                title=f"{args.problem}: infinite-width Gram, k = {args.k} ({kind})", vlines=[1.0])
-    stages = parse(args.schedule)
     net = config.build_net(problem.dim, stages[0].s_at(0)).double()
     track: list[tuple[int, float]] = [(0, lambda_min(gram_finite(net, x)))]
 
@@ -108,7 +127,7 @@ def cmd_ntk(args) -> int:
         if info.step % args.every == 0:
             track.append((info.step, lambda_min(gram_finite(info.net, x))))
 
-    result = solve(problem, net, stages, loss=args.loss, points=args.points, progress=False, callback=record)
+    result = solve(problem, net, stages, loss=config.build_loss(), points=args.points, progress=False, callback=record)
     plot_curve([t for t, _ in track], {"finite-width λ_min(J Jᵀ)": [v for _, v in track]},
                out / "lambda_training.png", "step", "λ_min", title=f"{args.problem}: width {args.width}, "
                f"schedule {args.schedule}", vlines=result.history.stage_starts())

@@ -20,7 +20,7 @@ import torch
 from scipy.stats import qmc
 from torch import Tensor
 
-__all__ = ["Points", "Domain", "Box", "Interval", "Disk", "METHODS"]
+__all__ = ["Points", "Domain", "Box", "Interval", "Disk", "METHODS", "check_count", "perimeter_params", "unit_cube"]
 
 METHODS = ("grid", "random", "sobol")
 _INSIDE = 1e-12  # interior points keep at least this distance from the boundary
@@ -63,7 +63,8 @@ class Points:
         return Points(self.x[mask], self.w[mask], n)
 
 
-def _check_n(n: int, what: str = "n") -> int:
+def check_count(n: int, what: str = "n") -> int:
+    """Return ``n`` as an int, or raise ``ValueError`` unless it is a positive integer."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"{what} must be a positive integer number of points, got {n!r}")
     return int(n)
@@ -113,6 +114,10 @@ class Domain(ABC):
     def _boundary(self, n: int, method: str, seed: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         ...
 
+    @abstractmethod
+    def boundary_distance(self, x: np.ndarray) -> np.ndarray:
+        """Distance from each point x (n, d) of the closed domain to the boundary ∂Ω."""
+
     def contains(self, x: Tensor | np.ndarray, tol: float = 1e-12) -> Tensor | np.ndarray:
         """Boolean mask (n,) of points in the closed domain up to ``tol`` (a negative
         ``tol`` asks for points at least |tol| inside)."""
@@ -126,7 +131,7 @@ class Domain(ABC):
     def interior(self, n: int, method: str = "grid", seed: int | None = 0,
                  dtype: torch.dtype | None = None, device=None) -> Points:
         """About ``n`` interior points (exactly n for random/sobol) with weights |Ω|/n."""
-        _check_n(n)
+        check_count(n)
         _check_method(method)
         x = self._interior(n, method, seed)
         w = np.full(len(x), self.measure / len(x))
@@ -135,7 +140,7 @@ class Domain(ABC):
     def boundary(self, n: int, method: str = "grid", seed: int | None = 0,
                  dtype: torch.dtype | None = None, device=None) -> Points:
         """About ``n`` boundary points with outward unit normals; weights sum to |∂Ω|."""
-        _check_n(n)
+        check_count(n)
         _check_method(method)
         x, w, normals = self._boundary(n, method, seed)
         return _to_points(x, w, normals, dtype, device)
@@ -202,6 +207,9 @@ class Box(Domain):
     def _interior(self, n: int, method: str, seed: int | None) -> np.ndarray:
         return self.lo + unit_cube(n, self.dim, method, seed) * (self.hi - self.lo)
 
+    def boundary_distance(self, x: np.ndarray) -> np.ndarray:
+        return np.min(np.minimum(x - self.lo, self.hi - x), axis=1)
+
     def _boundary(self, n, method, seed):
         d = self.dim
         if d == 1:  # two end points, counting measure
@@ -242,7 +250,7 @@ def _allocate(n: int, sizes: np.ndarray) -> np.ndarray:
     return np.maximum(counts, 1)
 
 
-def _perimeter_params(n: int, method: str, seed: int | None) -> np.ndarray:
+def perimeter_params(n: int, method: str, seed: int | None) -> np.ndarray:
     """n parameters in [0, 1) along a closed curve."""
     if method == "grid":
         return (np.arange(n) + 0.5) / n
@@ -276,7 +284,10 @@ class Disk(Domain):
     def _contains(self, x, tol):
         return np.sum((x - self.center) ** 2, axis=1) <= (self.radius + tol) ** 2
 
+    def boundary_distance(self, x: np.ndarray) -> np.ndarray:
+        return np.abs(self.radius - np.linalg.norm(x - self.center, axis=1))
+
     def _boundary(self, n, method, seed):
-        theta = 2 * math.pi * _perimeter_params(n, method, seed)
+        theta = 2 * math.pi * perimeter_params(n, method, seed)
         normals = np.stack([np.cos(theta), np.sin(theta)], 1)
         return self.center + self.radius * normals, np.full(n, self.boundary_measure / n), normals

@@ -1,26 +1,28 @@
-"""The loop that runs the stages of a schedule step by step (used by :func:`ritzhrta.solve`).
+"""The stage loop of :func:`ritzhrta.solve`: plain functions over a :class:`Run` (what is
+fixed) and a :class:`RunState` (what a checkpoint holds).
 
 For each stage p: ``net.set_s(s)``, a fresh optimizer (unless the stage keeps the
 previous one), then steps until the step count or the stage's plateau rule ends it; or,
-for an alternating stage, exact least-squares iterations. Checkpoint state in and out.
+for an alternating stage, exact least-squares iterations.
 """
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field, replace
-from typing import Callable, Union
+from dataclasses import asdict, dataclass, field
+from typing import Callable
 
 import torch
 from torch import Tensor, nn
 
 from .domains import Points
-from .homotopy import Stage
 from .norms import relative_errors
-from .problem import Problem, Target
 from .results import History, Result, StageReport, StepInfo
+from .sampling import Sampler
+from .schedule import Stage
+from .steps import CompiledStep, make_optimizer, refit_output
 
-LossFn = Callable[[nn.Module, Union[Problem, Target], Points, Union[Points, None]], Tensor]
+__all__ = ["Run", "RunState", "DivergenceError", "run_stages"]
 
 
 class DivergenceError(FloatingPointError):
@@ -31,268 +33,213 @@ class DivergenceError(FloatingPointError):
         self.result = result
 
 
-def _optimizer(stage: Stage, params: list[Tensor], lr: float, previous: torch.optim.Optimizer | None):
-    if stage.keep_optimizer and previous is not None and type(previous).__name__.lower() == stage.optimizer:
-        return previous
-    if stage.optimizer == "adam":
-        return torch.optim.Adam(params, lr=lr)
-    if stage.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=lr)
-    return torch.optim.LBFGS(params, lr=lr, max_iter=1, history_size=50, line_search_fn="strong_wolfe")
-
-
 @dataclass
-class _Sampler:
-    """Training points, fixed or resampled every ``every`` steps."""
+class Run:
+    """Everything a solve keeps fixed: problem, network, stages, loss, points, hooks."""
 
-    problem: Problem | Target
-    n: int
-    method: str
-    boundary_n: int
-    seed: int
-    every: int
-    dtype: torch.dtype
-    device: torch.device
-    draws: int = 0
-    interior: Points = field(init=False)
-    boundary: Points | None = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.draw()
-
-    def draw(self) -> None:
-        seed = self.seed + 1000003 * self.draws
-        dom = self.problem.domain
-        self.interior = dom.interior(self.n, self.method, seed, self.dtype, self.device)
-        self.boundary = dom.boundary(self.boundary_n, self.method, seed + 1, self.dtype, self.device)
-        self.draws += 1
-
-    def step(self, global_step: int) -> None:
-        if self.every and global_step and global_step % self.every == 0:
-            self.draw()
-
-    def redraw(self, draws: int) -> None:
-        """Restore the point set of a run that had made ``draws`` draws."""
-        self.draws = draws - 1
-        self.draw()
-
-
-@dataclass
-class _Run:
-    """The state of one solve: which stage and step, the optimizer, the history."""
-
-    problem: Problem | Target
+    problem: object
     net: nn.Module
     stages: tuple[Stage, ...]
-    loss_fn: LossFn
-    loss_name: str
+    loss: Callable
     lr: float
-    lr_scale: float
-    sampler: _Sampler
-    eval_every: int
-    callback: Callable[[StepInfo], bool | None] | None
-    checkpoint: Callable[[dict], None] | None
-    checkpoint_every: int
+    sampler: Sampler
     eval_points: Points | None = None
-    errors0: dict = field(default_factory=dict)
-    history: History = field(default_factory=History)
-    reports: list = field(default_factory=list)
+    eval_every: int = 0
+    callback: Callable[[StepInfo], bool | None] | None = None
+    checkpoint: Callable[[dict], None] | None = None
+    checkpoint_every: int = 0
+    lr_scale: float = 1.0
+    closed_form: bool = True
+    sync_every: int = 1
+    compiler: CompiledStep | None = None
+    initial_errors: dict = field(default_factory=dict)
+
+    def errors(self) -> dict:
+        return relative_errors(self.net, self.problem, self.eval_points) if self.problem.has_exact else {}
+
+
+@dataclass
+class RunState:
+    """Where a solve is: stage, step in it, history, stage reports, optimizer, timers."""
+
     stage: int = 0
     t: int = 0
+    history: History = field(default_factory=History)
+    reports: list = field(default_factory=list)
     opt: torch.optim.Optimizer | None = None
     opt_stage: int = -1
     elapsed: float = 0.0
-    check_before_step: bool = True
-    compile: bool = False
-    compiled: dict = field(default_factory=dict)
+    start_wall: float = 0.0
+    start_cpu: float = 0.0
 
     @property
     def step(self) -> int:
         return len(self.history)
 
-    def execute(self, bar) -> Result:
-        """Run the remaining stages; ``bar`` is a progress bar (``update``, ``set_postfix_str``, ``close``)."""
-        self.start_wall, self.start_cpu = time.perf_counter() - self.elapsed, time.process_time()
-        status = "finished"
-        try:
-            while self.stage < len(self.stages):
-                if self.run_stage(bar):
-                    status = "stopped"
-                    break
-        except DivergenceError as err:
-            err.result = self.result("diverged")
-            err.result.message = str(err)
-            raise
-        finally:
-            bar.close()
-        return self.result(status)
-
-    def run_stage(self, bar) -> bool:
-        """Run (the rest of) the current stage; True if the callback asked to stop."""
-        if self.stages[self.stage].trainer == "alternating":
-            return self.run_alternating(bar)
-        p, stage = self.stage, self.stages[self.stage]
-        params = [q for q in self.net.parameters() if q.requires_grad]
-        base_lr = self.lr_scale * (stage.lr or (1.0 if stage.optimizer == "lbfgs" else self.lr))
-        if self.t == 0 and self.opt_stage != p:
-            self.opt, self.opt_stage = _optimizer(stage, params, base_lr, self.opt), p
-        sync_every = 1 if (params[0].device.type == "cpu" or self.callback) else 64
-        self.check_before_step = sync_every == 1  # free when values are synced every step anyway
-        t_stage, first = time.perf_counter(), self.step - self.t
-        pending: list[tuple[int, Tensor]] = []
-        stage_losses = self.history.loss[first:]
-        stopped = stop = False
-        while self.t < stage.steps:
-            s_t, cur_lr = stage.s_at(self.t), base_lr * stage.lr_factor(self.t)
-            self.net.set_s(s_t)
-            for group in self.opt.param_groups:
-                group["lr"] = cur_lr
-            self.sampler.step(self.step + len(pending))
-            if stage.refit_output_every and self.t and self.t % stage.refit_output_every == 0:
-                self._refit_output(stage)
-            pending.append((self.step + len(pending), self._step(stage).detach()))
-            self.t += 1
-            check = stage.until is not None and self.t % stage.until.check_every == 0
-            nxt = self.step + len(pending)
-            due = any(every and nxt % every == 0 for every in (self.eval_every, self.checkpoint_every))
-            if len(pending) >= sync_every or check or due or self.t == stage.steps:
-                _flush(pending, self.history, stage_losses, p, s_t, cur_lr, self.start_wall)
-                bar.update(len(pending))
-                if self.step % 100 < len(pending) or self.t == stage.steps:
-                    bar.set_postfix_str(f"stage {p + 1}/{len(self.stages)} s={s_t:.3g} "
-                                        f"loss={self.history.loss[-1]:.3e}")
-                pending = []
-                if self.callback is not None:
-                    stop = bool(self.callback(StepInfo(self.step, p, s_t, self.history.loss[-1], cur_lr, self.net)))
-            if self.eval_every and self.step % self.eval_every == 0 and self.problem.has_exact:
-                self.history.record_errors(self.step, relative_errors(self.net, self.problem, self.eval_points))
-            if check and stage.until.fired(stage_losses):
-                stopped = True
-                break
-            if stop:
-                return True
-            if self.checkpoint and self.checkpoint_every and self.step % self.checkpoint_every == 0 \
-                    and self.t < stage.steps:
-                self.checkpoint(self.state())
-        self.reports.append(StageReport(p, stage.s_at(0), s_t, self.step - first, self.history.loss[first],
-                                        self.history.loss[-1], time.perf_counter() - t_stage, stopped))
-        self.stage, self.t = p + 1, 0
-        if self.checkpoint:
-            self.checkpoint(self.state())
-        return False
-
-    def run_alternating(self, bar) -> bool:
-        """An alternating least-squares stage: one history row per iteration (lr recorded as 0)."""
-        from .analytic import alternating_fit
-
-        p, stage = self.stage, self.stages[self.stage]
-        s, t_stage, first = stage.s_at(0), time.perf_counter(), self.step
-        self.net.set_s(s)
-        stop = False
-
-        def record(iteration: int, value: float) -> None:
-            nonlocal stop
-            _flush([(self.step, torch.tensor(value))], self.history, [], p, s, 0.0, self.start_wall)
-            bar.update(1)
-            if self.callback is not None:
-                stop = stop or bool(self.callback(StepInfo(self.step, p, s, value, 0.0, self.net)))
-
-        losses = alternating_fit(self.net, self.problem, self.sampler.interior, loss=self.loss_name,
-                                 iterations=stage.steps - self.t, ridge=stage.ridge, callback=record)
-        if stop:
-            return True
-        self.reports.append(StageReport(p, s, s, self.step - first, losses[0] if losses else math.nan,
-                                        min(losses) if losses else math.nan, time.perf_counter() - t_stage,
-                                        len(losses) < stage.steps - self.t))
-        self.stage, self.t = p + 1, 0
-        if self.checkpoint:
-            self.checkpoint(self.state())
-        return False
-
-    def _refit_output(self, stage: Stage) -> None:
-        """Exact output-layer solve; optionally reset that layer's optimizer state."""
-        from .lstsq import fit_output_layer
-
-        if self.loss_name not in ("l2", "h1", "ritz"):
-            raise ValueError("refit_output_every needs a named loss ('l2', 'h1' or 'ritz')")
-        fit_output_layer(self.net, self.problem, self.sampler.interior, loss=self.loss_name,
-                         boundary=self.sampler.boundary, ridge=1e-8)
-        if stage.reset_output_state:
-            for p in (self.net.a, getattr(self.net, "c", None)):
-                if p is not None:
-                    self.opt.state.pop(p, None)
-
-    def _step(self, stage: Stage) -> Tensor:
-        opt, sampler = self.opt, self.sampler
-
-        def closure() -> Tensor:
-            opt.zero_grad(set_to_none=True)
-            value = self.loss_fn(self.net, self.problem, sampler.interior, sampler.boundary)
-            value.backward()
-            return value
-
-        if stage.optimizer == "lbfgs":
-            return opt.step(closure)
-        if self.compile:
-            return self._compiled_step(closure)
-        value = closure()
-        if self.check_before_step and not torch.isfinite(value):
-            return value  # leave the parameters as they were; the flush raises DivergenceError
-        opt.step()
-        return value
-
-    def _compiled_step(self, closure: Callable[[], Tensor]) -> Tensor:
-        """closure + optimizer step through torch.compile, cached per stage and optimizer."""
-        key = (self.stage, id(self.opt))
-        if key not in self.compiled:
-            opt = self.opt
-
-            def full_step() -> Tensor:
-                value = closure()
-                opt.step()
-                return value
-
-            self.compiled = {key: torch.compile(full_step)}
-        try:
-            return self.compiled[key]()
-        except Exception as err:  # noqa: BLE001 - any compiler failure: fall back to eager
-            import warnings
-
-            warnings.warn(f"torch.compile failed ({str(err).splitlines()[0][:200]}); running eagerly")
-            self.compile = False
-            value = closure()
-            self.opt.step()
-            return value
-
-    def state(self) -> dict:
+    def to_dict(self, run: Run) -> dict:
         """Everything needed to continue exactly: a dict of tensors and plain data."""
-        return {"net": self.net.state_dict(), "optimizer": self.opt.state_dict() if self.opt else None,
+        return {"net": run.net.state_dict(), "optimizer": self.opt.state_dict() if self.opt else None,
                 "opt_stage": self.opt_stage, "stage": self.stage, "t": self.t,
                 "history": self.history.to_dict(), "reports": [asdict(r) for r in self.reports],
                 "rng": torch.get_rng_state(), "elapsed": time.perf_counter() - self.start_wall,
-                "sampler_draws": self.sampler.draws}
+                "sampler_draws": run.sampler.draws, "initial_errors": dict(run.initial_errors)}
 
-    def load(self, state: dict) -> None:
-        self.net.load_state_dict(state["net"])
-        self.stage, self.t, self.opt_stage = state["stage"], state["t"], state["opt_stage"]
-        self.history = History.from_dict(state["history"])
-        self.reports = [StageReport(**r) for r in state["reports"]]
+    @classmethod
+    def from_dict(cls, state: dict, run: Run) -> "RunState":
+        """Restore the network, RNG, points and optimizer of a checkpoint into ``run``."""
+        run.net.load_state_dict(state["net"])
+        out = cls(stage=state["stage"], t=state["t"], history=History.from_dict(state["history"]),
+                  reports=[StageReport(**r) for r in state["reports"]], opt_stage=state["opt_stage"],
+                  elapsed=state["elapsed"])
         torch.set_rng_state(state["rng"])
-        self.elapsed = state["elapsed"]
-        self.sampler.redraw(state["sampler_draws"])
-        if state["optimizer"] is not None and 0 <= self.opt_stage < len(self.stages):
-            stage = self.stages[self.opt_stage]
-            params = [q for q in self.net.parameters() if q.requires_grad]
-            self.opt = _optimizer(replace(stage, keep_optimizer=False), params, self.lr, None)
-            self.opt.load_state_dict(state["optimizer"])
-        if self.stage < len(self.stages):
-            self.net.set_s(self.stages[self.stage].s_at(self.t))
+        run.sampler.redraw(state["sampler_draws"])
+        if state["optimizer"] is not None and 0 <= out.opt_stage < len(run.stages):
+            out.opt = make_optimizer(run.stages[out.opt_stage].optimizer, _params(run.net), run.lr)
+            out.opt.load_state_dict(state["optimizer"])
+        if out.stage < len(run.stages):
+            run.net.set_s(run.stages[out.stage].s_at(out.t))
+        return out
 
-    def result(self, status: str) -> Result:
-        errors = relative_errors(self.net, self.problem, self.eval_points) if self.problem.has_exact else {}
-        return Result(net=self.net, history=self.history, stages=self.reports, errors=errors,
-                      initial_errors=self.errors0, wall_seconds=time.perf_counter() - self.start_wall,
-                      cpu_seconds=time.process_time() - self.start_cpu, status=status)
+
+def _params(net: nn.Module) -> list[Tensor]:
+    return [q for q in net.parameters() if q.requires_grad]
+
+
+def run_stages(run: Run, state: RunState, bar) -> Result:
+    """Run the remaining stages; ``bar`` is a progress bar (``update``, ``set_postfix_str``, ``close``)."""
+    state.start_wall, state.start_cpu = time.perf_counter() - state.elapsed, time.process_time()
+    status = "finished"
+    try:
+        while state.stage < len(run.stages):
+            stage_fn = alternating_stage if run.stages[state.stage].trainer == "alternating" else gradient_stage
+            if stage_fn(run, state, bar):
+                status = "stopped"
+                break
+    except DivergenceError as err:
+        err.result = result_of(run, state, "diverged")
+        err.result.message = str(err)
+        raise
+    finally:
+        bar.close()
+    return result_of(run, state, status)
+
+
+def result_of(run: Run, state: RunState, status: str) -> Result:
+    return Result(net=run.net, history=state.history, stages=state.reports, errors=run.errors(),
+                  initial_errors=run.initial_errors, wall_seconds=time.perf_counter() - state.start_wall,
+                  cpu_seconds=time.process_time() - state.start_cpu, status=status,
+                  compiled_steps=run.compiler.compiled if run.compiler else 0)
+
+
+def _end_stage(run: Run, state: RunState, report: StageReport) -> None:
+    state.reports.append(report)
+    state.stage, state.t = state.stage + 1, 0
+    if run.checkpoint:
+        run.checkpoint(state.to_dict(run))
+
+
+def gradient_stage(run: Run, state: RunState, bar) -> bool:
+    """Run (the rest of) the current gradient stage; True if the callback asked to stop."""
+    p, stage = state.stage, run.stages[state.stage]
+    base_lr = run.lr_scale * (stage.lr or (1.0 if stage.optimizer == "lbfgs" else run.lr))
+    if state.t == 0 and state.opt_stage != p:
+        previous = run.stages[state.opt_stage].optimizer if 0 <= state.opt_stage < len(run.stages) else None
+        if not (stage.keep_optimizer and state.opt is not None and previous == stage.optimizer):
+            state.opt = make_optimizer(stage.optimizer, _params(run.net), base_lr)
+        state.opt_stage = p
+    sync_every = 1 if run.callback else run.sync_every
+    check_before_step = sync_every == 1  # free when values are synced every step anyway
+    t_stage, first = time.perf_counter(), state.step - state.t
+    pending: list[tuple[int, Tensor]] = []
+    stage_losses = state.history.loss[first:]
+    stopped = stop = False
+    s_t = stage.s_at(state.t)
+    while state.t < stage.steps:
+        s_t, cur_lr = stage.s_at(state.t), base_lr * stage.lr_factor(state.t)
+        run.net.set_s(s_t)
+        for group in state.opt.param_groups:
+            group["lr"] = cur_lr
+        run.sampler.step(state.step + len(pending))
+        if stage.refit_output_every and state.t and state.t % stage.refit_output_every == 0:
+            refit_output(run.net, run.loss, run.problem, run.sampler.interior, run.sampler.boundary, state.opt,
+                         stage.reset_output_state)
+        pending.append((state.step + len(pending), _step(run, state, stage, check_before_step).detach()))
+        state.t += 1
+        check = stage.until is not None and state.t % stage.until.check_every == 0
+        nxt = state.step + len(pending)
+        due = any(every and nxt % every == 0 for every in (run.eval_every, run.checkpoint_every))
+        if len(pending) >= sync_every or check or due or state.t == stage.steps:
+            _flush(pending, state.history, stage_losses, p, s_t, cur_lr, state.start_wall)
+            bar.update(len(pending))
+            if state.step % 100 < len(pending) or state.t == stage.steps:
+                bar.set_postfix_str(f"stage {p + 1}/{len(run.stages)} s={s_t:.3g} loss={state.history.loss[-1]:.3e}")
+            pending = []
+            if run.callback is not None:
+                stop = bool(run.callback(StepInfo(state.step, p, s_t, state.history.loss[-1], cur_lr, run.net)))
+        if run.eval_every and state.step % run.eval_every == 0 and run.problem.has_exact:
+            state.history.record_errors(state.step, run.errors())
+        if check and stage.until.fired(stage_losses):
+            stopped = True
+            break
+        if stop:
+            return True
+        if run.checkpoint and run.checkpoint_every and state.step % run.checkpoint_every == 0 \
+                and state.t < stage.steps:
+            run.checkpoint(state.to_dict(run))
+    _end_stage(run, state, StageReport(p, stage.s_at(0), s_t, state.step - first, state.history.loss[first],
+                                       state.history.loss[-1], time.perf_counter() - t_stage, stopped))
+    return False
+
+
+def _step(run: Run, state: RunState, stage: Stage, check_before_step: bool) -> Tensor:
+    opt, sampler = state.opt, run.sampler
+
+    def closure() -> Tensor:
+        opt.zero_grad(set_to_none=True)
+        if run.closed_form:
+            value = run.loss(run.net, run.problem, sampler.interior, sampler.boundary)
+        else:
+            value = run.loss(run.net, run.problem, sampler.interior, sampler.boundary, closed_form=False)
+        value.backward()
+        return value
+
+    if stage.optimizer == "lbfgs":
+        return opt.step(closure)
+    if run.compiler is not None:
+        return run.compiler((state.stage, id(opt)), closure, opt)
+    value = closure()
+    if check_before_step and not torch.isfinite(value):
+        return value  # leave the parameters as they were; the flush raises DivergenceError
+    opt.step()
+    return value
+
+
+def alternating_stage(run: Run, state: RunState, bar) -> bool:
+    """An alternating least-squares stage: one history row per iteration (lr recorded as 0)."""
+    from .analytic import alternating_fit
+    from .lstsq import DEFAULT_RIDGE
+
+    p, stage = state.stage, run.stages[state.stage]
+    s, t_stage, first = stage.s_at(0), time.perf_counter(), state.step
+    run.net.set_s(s)
+    stop = False
+
+    def record(iteration: int, value: float) -> None:
+        nonlocal stop
+        _flush([(state.step, torch.tensor(value))], state.history, [], p, s, 0.0, state.start_wall)
+        bar.update(1)
+        if run.callback is not None:
+            stop = stop or bool(run.callback(StepInfo(state.step, p, s, value, 0.0, run.net)))
+
+    ridge = DEFAULT_RIDGE if stage.ridge is None else stage.ridge
+    losses = alternating_fit(run.net, run.problem, run.sampler.interior, loss=run.loss,
+                             iterations=stage.steps - state.t, ridge=ridge, callback=record)
+    if stop:
+        return True
+    _end_stage(run, state, StageReport(p, s, s, state.step - first, losses[0] if losses else math.nan,
+                                       min(losses) if losses else math.nan, time.perf_counter() - t_stage,
+                                       len(losses) < stage.steps - state.t))
+    return False
 
 
 def _flush(pending, history: History, stage_losses: list[float], p: int, s: float, lr: float,

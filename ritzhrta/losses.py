@@ -1,16 +1,30 @@
-"""Loss functions: plain functions of (net, problem, points) (METHOD §4).
+"""Losses (METHOD §4): plain functions of (net, problem, points), and loss objects.
 
-They take the points, not predictions, so gradient terms are expressible.
+The functions :func:`sobolev_loss` and :func:`ritz_energy` compute a loss. A loss
+*object* (:class:`L2Loss`, :class:`H1Loss`, :class:`RitzLoss`) is what travels from
+:func:`ritzhrta.solve` to the trainers: it is callable as ``loss(net, problem, interior,
+boundary)`` and it also describes itself as a quadratic functional of u, which is what
+the least-squares output solve needs:
+
+    loss(u = Σ_j c_j ψ_j)  =  ½ cᵀ A c − bᵀ c + const
+
+for any functions ψ_j given by their :class:`Columns` (values, gradients at the interior
+points, values at the boundary points). A is the Hessian of the loss in c, so the same
+matrix is the Gauss–Newton Gram when the ψ_j are the network's parameter derivatives.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import torch
 from torch import Tensor, nn
 
 from .derivatives import value_and_grad
 from .domains import Points
 from .problem import Problem, Target
 
-__all__ = ["sobolev_loss", "ritz_energy", "DEFAULT_BETA", "DEFAULT_MEAN_PENALTY"]
+__all__ = ["sobolev_loss", "ritz_energy", "L2Loss", "H1Loss", "RitzLoss", "Columns", "DEFAULT_BETA",
+           "DEFAULT_MEAN_PENALTY"]
 
 DEFAULT_BETA = 100.0
 DEFAULT_MEAN_PENALTY = 1.0
@@ -51,8 +65,7 @@ def ritz_energy(net: nn.Module, problem: Problem, interior: Points, boundary: Po
     x, w = interior.x, interior.w
     u, g = value_and_grad(net, x, closed_form)
     energy = (w * (0.5 * (g ** 2).sum(1) + 0.5 * problem.V(x) * u ** 2 - problem.f(x) * u)).sum()
-    needs_boundary = problem.dirichlet is not None or problem.neumann is not None
-    if needs_boundary:
+    if _needs_boundary(problem):
         if boundary is None:
             raise ValueError(f"problem {problem.name!r} has boundary data: ritz_energy needs boundary points")
         xb, wb = boundary.x, boundary.w
@@ -65,3 +78,124 @@ def ritz_energy(net: nn.Module, problem: Problem, interior: Points, boundary: Po
     if problem.pure_neumann:
         energy = energy + mean_penalty * (w * u).sum() ** 2
     return energy
+
+
+def _needs_boundary(problem: Problem) -> bool:
+    return problem.dirichlet is not None or problem.neumann is not None
+
+
+@dataclass(frozen=True)
+class Columns:
+    """p functions ψ_j evaluated where a loss looks: ``values`` (n, p) and ``grads``
+    (n, p, d) at the interior points, ``boundary`` (n_b, p) values at the boundary points
+    (None where the loss does not need them). float64 by convention."""
+
+    values: Tensor
+    grads: Tensor | None = None
+    boundary: Tensor | None = None
+
+
+@dataclass(frozen=True)
+class L2Loss:
+    """Σ ω_i (u − u*)²(x_i): supervised L² (the zero-derivative case)."""
+
+    name = "l2"
+    order = 0
+    needs_exact = True
+    uses_grads = False
+
+    def uses_boundary(self, problem) -> bool:
+        """Whether boundary points enter this loss for ``problem``."""
+        return False
+
+    def check(self, problem) -> None:
+        """Raise ``ValueError`` if the loss cannot be used with ``problem``."""
+        problem.require_exact(f"the {self.name} loss")
+
+    def __call__(self, net: nn.Module, problem, interior: Points, boundary: Points | None = None,
+                 closed_form: bool = True) -> Tensor:
+        return sobolev_loss(net, problem, interior, order=self.order, closed_form=closed_form)
+
+    def rows(self, problem, interior: Points, cols: Columns) -> tuple[Tensor, Tensor]:
+        """(M, y) with loss = ‖M c − y‖²: the weighted rows √ω [ψ; ∂_1ψ; …] and targets."""
+        x = interior.x
+        sw = torch.sqrt(interior.w.double())
+        rows, target = [cols.values * sw[:, None]], [problem.u_exact(x).double() * sw]
+        if self.order == 1:
+            gy = problem.grad_exact(x).double()
+            rows += [cols.grads[:, :, j] * sw[:, None] for j in range(cols.grads.shape[2])]
+            target += [gy[:, j] * sw for j in range(gy.shape[1])]
+        return torch.cat(rows), torch.cat(target)
+
+    def quadratic(self, problem, interior: Points, boundary: Points | None, cols: Columns) -> tuple[Tensor, Tensor]:
+        """(A, b) with loss = ½cᵀAc − bᵀc + const: A = 2MᵀM, b = 2Mᵀy."""
+        m, y = self.rows(problem, interior, cols)
+        return 2 * m.T @ m, 2 * m.T @ y
+
+
+@dataclass(frozen=True)
+class H1Loss(L2Loss):
+    """Σ ω_i [(u − u*)² + |∇u − ∇u*|²](x_i): supervised H¹ (Sobolev training)."""
+
+    name = "h1"
+    order = 1
+    uses_grads = True
+
+
+@dataclass(frozen=True)
+class RitzLoss:
+    """The Deep Ritz energy (see :func:`ritz_energy`) with Dirichlet penalty ``beta`` and,
+    for pure Neumann problems, the mean-zero penalty ``mean_penalty``.
+
+    As a quadratic in c (u = Σ c_j ψ_j):
+        A = Σ ω (∇ψ∇ψᵀ + V ψψᵀ) + 2β Σ_{Γ_D} ω ψψᵀ + 2ρ ssᵀ,  s = Σ ω ψ (pure Neumann)
+        b = Σ ω f ψ + Σ_{Γ_N} ω g ψ + 2β Σ_{Γ_D} ω h ψ
+    """
+
+    beta: float = DEFAULT_BETA
+    mean_penalty: float = DEFAULT_MEAN_PENALTY
+    name = "ritz"
+    needs_exact = False
+    uses_grads = True
+
+    def __post_init__(self) -> None:
+        for field in ("beta", "mean_penalty"):
+            value = getattr(self, field)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 \
+                    or value == float("inf"):
+                raise ValueError(f"{field} must be a finite number > 0, got {value!r}")
+
+    def uses_boundary(self, problem) -> bool:
+        return isinstance(problem, Problem) and _needs_boundary(problem)
+
+    def check(self, problem) -> None:
+        if not isinstance(problem, Problem):
+            raise ValueError("the Ritz energy needs a PDE Problem; a Target has only the supervised 'l2'/'h1' losses")
+
+    def __call__(self, net: nn.Module, problem, interior: Points, boundary: Points | None = None,
+                 closed_form: bool = True) -> Tensor:
+        return ritz_energy(net, problem, interior, boundary, beta=self.beta, mean_penalty=self.mean_penalty,
+                           closed_form=closed_form)
+
+    def quadratic(self, problem, interior: Points, boundary: Points | None, cols: Columns) -> tuple[Tensor, Tensor]:
+        self.check(problem)
+        x, w = interior.x, interior.w.double()
+        phi, dphi = cols.values, cols.grads
+        a_mat = torch.einsum("nmd,nkd->mk", dphi * w[:, None, None], dphi)
+        a_mat = a_mat + (phi * (w * problem.V(x).double())[:, None]).T @ phi
+        b_vec = (phi * (w * problem.f(x).double())[:, None]).sum(0)
+        if _needs_boundary(problem):
+            if boundary is None or cols.boundary is None:
+                raise ValueError(f"problem {problem.name!r} has boundary data: pass boundary points")
+            xb, wb, pb = boundary.x, boundary.w.double(), cols.boundary
+            dmask = problem.dirichlet_mask(xb)
+            if problem.neumann is not None:
+                b_vec = b_vec + (pb * (wb * problem.g(xb).double() * (~dmask))[:, None]).sum(0)
+            if problem.dirichlet is not None:
+                wd = wb * dmask
+                a_mat = a_mat + 2 * self.beta * (pb * wd[:, None]).T @ pb
+                b_vec = b_vec + 2 * self.beta * (pb * (wd * problem.h(xb).double())[:, None]).sum(0)
+        if problem.pure_neumann:
+            s = (phi * w[:, None]).sum(0)
+            a_mat = a_mat + 2 * self.mean_penalty * torch.outer(s, s)
+        return a_mat, b_vec

@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 from scipy.spatial import Delaunay
 
 from .domains import Box, Domain
@@ -62,27 +63,18 @@ def _delaunay_mesh(domain: Domain, resolution: int) -> Mesh:
     ticks = [np.arange(lo, hi + h / 2, h) for lo, hi in zip(domain.lo, domain.hi)]
     grid = np.stack(np.meshgrid(*ticks, indexing="ij"), -1).reshape(-1, 2)
     n_boundary = max(8, math.ceil(domain.boundary_measure / h))
-    boundary = domain._boundary(n_boundary, "grid", None)[0]
+    boundary = domain.boundary(n_boundary, "grid", None, dtype=torch.float64).x.numpy()
     corners = getattr(domain, "vertices", np.empty((0, 2)))
     candidates = np.concatenate([corners, boundary, grid])
-    inside = domain._contains(candidates, 1e-9 * max(1.0, h))
+    inside = domain.contains(candidates, 1e-9 * max(1.0, h))
     # drop grid points hugging the boundary (they make slivers)
     far = np.ones(len(candidates), dtype=bool)
-    far[len(corners) + len(boundary):] = _boundary_distance(domain, grid) > 0.3 * h
+    far[len(corners) + len(boundary):] = domain.boundary_distance(grid) > 0.3 * h
     points = _unique(candidates[inside & far])
     tri = Delaunay(points).simplices
     centroids = points[tri].mean(1)
-    keep = domain._contains(centroids, 0.0)
+    keep = domain.contains(centroids, 0.0)
     return Mesh(points, tri[keep], "triangle")
-
-
-def _boundary_distance(domain: Domain, x: np.ndarray) -> np.ndarray:
-    if hasattr(domain, "edges"):
-        from .polygon import segment_distance
-
-        a, b = domain.edges
-        return segment_distance(x, a, b)
-    return np.abs(np.linalg.norm(x - domain.center, axis=1) - domain.radius)
 
 
 def _unique(points: np.ndarray) -> np.ndarray:

@@ -56,11 +56,31 @@ class HomotopyNet(nn.Module):
         """Input dimension d."""
         return self._dim
 
+    @torch.no_grad()
+    def set_output(self, coef: Tensor) -> None:
+        """Write the output layer: ``coef`` = [a; c] (c only when the net has an output bias)."""
+        m = self.a.numel()
+        expected = m + (self.c is not None)
+        if coef.shape != (expected,):
+            raise ValueError(f"output coefficients must have shape ({expected},), got {tuple(coef.shape)}")
+        self.a.copy_(coef[:m].to(self.a))
+        if self.c is not None:
+            self.c.copy_(coef[m].to(self.c))
+
     def _check_input(self, x: Tensor) -> None:
         if not isinstance(x, Tensor):
             raise TypeError(f"input must be a torch.Tensor of shape (n, {self.dim}), got {type(x).__name__}")
         if x.ndim != 2 or x.shape[1] != self.dim:
             raise ValueError(f"input must have shape (n, {self.dim}), got {tuple(x.shape)}")
+
+
+def _with_bias_column(net: HomotopyNet, phi: Tensor, grad: Tensor | None) -> tuple[Tensor, Tensor | None]:
+    if net.c is None:
+        return phi, grad
+    phi = torch.cat([phi, torch.ones_like(phi[:, :1])], 1)
+    if grad is not None:
+        grad = torch.cat([grad, torch.zeros_like(grad[:, :1])], 1)
+    return phi, grad
 
 
 class TwoLayerNet(HomotopyNet):
@@ -110,6 +130,15 @@ class TwoLayerNet(HomotopyNet):
         u = self.scale * (act @ self.a)
         grad = (self.scale * dact * self.a) @ self.hidden.weight
         return (u + self.c if self.c is not None else u), grad
+
+    def output_basis(self, x: Tensor, gradients: bool = False) -> tuple[Tensor, Tensor | None]:
+        """The functions the output layer combines: Φ (n, m[+1]) with u = Φ·[a; c] and, when
+        ``gradients``, ∇Φ (n, m[+1], d). Φ_j = m^(−γ/2) σ_s^k(w_j·x + b_j); a last column of
+        ones stands for the output bias c when the net has one."""
+        self._check_input(x)
+        act, dact = sigma_and_derivative(self.hidden(x), self.s, self.k)
+        grad = self.scale * dact[:, :, None] * self.hidden.weight[None] if gradients else None
+        return _with_bias_column(self, self.scale * act, grad)
 
     def to_relu(self) -> "TwoLayerNet":
         """The width-2m ReLU^k twin (s = 1) that computes the same function.
@@ -171,13 +200,30 @@ class MLP(HomotopyNet):
     def forward(self, x: Tensor) -> Tensor:
         """u(x), shape (n,)."""
         self._check_input(x)
-        h = self.layers[0](x)
-        h = sigma_and_derivative(h, self.s, self.k)[0]
+        h = self._last_hidden(x)
+        u = self.widths[-1] ** (-self.gamma / 2) * (h @ self.a)
+        return u + self.c if self.c is not None else u
+
+    def output_basis(self, x: Tensor, gradients: bool = False) -> tuple[Tensor, Tensor | None]:
+        """Φ (n, n_L[+1]) with u = Φ·[a; c] (last hidden layer times n_L^(−γ/2); a column of
+        ones for c), and ∇Φ (n, n_L[+1], d) by autograd when ``gradients``."""
+        self._check_input(x)
+        from torch.func import jacrev, vmap
+
+        def phi(xi: Tensor) -> Tensor:
+            return self._last_hidden(xi[None])[0] * self.widths[-1] ** (-self.gamma / 2)
+
+        with torch.enable_grad():
+            feats = vmap(phi)(x)
+            grads = vmap(jacrev(phi))(x) if gradients else None
+        return _with_bias_column(self, feats, grads)
+
+    def _last_hidden(self, x: Tensor) -> Tensor:
+        h = sigma_and_derivative(self.layers[0](x), self.s, self.k)[0]
         for layer in self.layers[1:]:
             z = F.linear(h, layer.weight * layer.in_features ** (-self.gamma / 2), layer.bias)
             h = sigma_and_derivative(z, self.s, self.k)[0]
-        u = self.widths[-1] ** (-self.gamma / 2) * (h @ self.a)
-        return u + self.c if self.c is not None else u
+        return h
 
     def extra_repr(self) -> str:
         return f"dim={self._dim}, widths={self.widths}, k={self.k}, s={float(self.s):g}, gamma={self.gamma:g}"

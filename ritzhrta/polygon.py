@@ -5,7 +5,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .domains import Domain, _perimeter_params
+from .domains import Domain, perimeter_params
 
 __all__ = ["Polygon", "LShape", "segment_distance"]
 
@@ -54,11 +54,15 @@ class Polygon(Domain):
         dist = segment_distance(x, a, b)
         return inside | (dist <= tol) if tol >= 0 else inside & (dist >= -tol)
 
+    def boundary_distance(self, x: np.ndarray) -> np.ndarray:
+        a, b = self.edges
+        return segment_distance(x, a, b)
+
     def _boundary(self, n, method, seed):
         a, b = self.edges
         lengths = np.linalg.norm(b - a, axis=1)
         cum = np.concatenate([[0.0], np.cumsum(lengths)])
-        t = _perimeter_params(n, method, seed) * cum[-1]
+        t = perimeter_params(n, method, seed) * cum[-1]
         e = np.clip(np.searchsorted(cum, t, side="right") - 1, 0, len(lengths) - 1)
         frac = ((t - cum[e]) / lengths[e])[:, None]
         x = a[e] + frac * (b[e] - a[e])
@@ -95,6 +99,11 @@ def _check_simple(v: np.ndarray) -> None:
                 raise ValueError(f"Polygon is self-intersecting: edges {i} and {j} cross")
 
 
-def LShape() -> Polygon:
+class LShape(Polygon):
     """The L-shape (−1, 1)² \\ [0, 1) × (−1, 0] (re-entrant corner at the origin), area 3."""
-    return Polygon([(-1, -1), (0, -1), (0, 0), (1, 0), (1, 1), (-1, 1)])
+
+    def __init__(self) -> None:
+        super().__init__([(-1, -1), (0, -1), (0, 0), (1, 0), (1, 1), (-1, 1)])
+
+    def __repr__(self) -> str:
+        return "LShape()"

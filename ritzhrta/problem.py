@@ -181,9 +181,9 @@ class Target(_HasExact):
 
 
 def _check_sizes(points: int, sampling: str) -> None:
-    from .domains import METHODS, _check_n
+    from .domains import METHODS, check_count
 
-    _check_n(points, "points")
+    check_count(points, "points")
     if sampling not in METHODS:
         raise ValueError(f"sampling must be one of {METHODS}, got {sampling!r}")
 

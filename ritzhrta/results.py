@@ -99,6 +99,7 @@ class Result:
     status: str = "finished"
     rollbacks: int = 0
     message: str = ""
+    compiled_steps: int = 0
 
     @property
     def final_loss(self) -> float:

@@ -19,13 +19,20 @@ from typing import Any
 
 import torch
 
-from .homotopy import PRESETS, Plateau, Stage, format_schedule, parse
+import problems
+
 from .io import atomic_write, load_checkpoint, save_checkpoint, write_vtk
+from .losses import DEFAULT_BETA, H1Loss, L2Loss, RitzLoss
 from .networks import MLP, TwoLayerNet
 from .results import History, Result
-from .solve import DivergenceError, solve
+from .schedule import PRESETS, Plateau, Stage, format_schedule, parse_schedule
+from .solver import DivergenceError, solve
 
-__all__ = ["RunConfig", "run", "resume_run", "load_run", "write_outputs", "config_file", "FILES"]
+__all__ = ["RunConfig", "run", "resume_run", "load_run", "write_outputs", "config_file", "FILES", "LOSSES"]
+
+# The one place where a loss is named: config files and the CLI say "h1", the library gets an object.
+LOSSES = {"h1": lambda config: H1Loss(), "l2": lambda config: L2Loss(),
+          "ritz": lambda config: RitzLoss(beta=config.beta)}
 
 FILES = ("config.json", "summary.json", "history.csv", "loss.png", "solution.png", "solution.vtu", "checkpoint.pt",
          "checkpoint.prev.pt")
@@ -50,7 +57,7 @@ class RunConfig:
     points: int | None = None
     sampling: str | None = None
     resample_every: int = 0
-    beta: float = 100.0
+    beta: float = DEFAULT_BETA
     seed: int = 0
     device: str = "cpu"
     dtype: str = "float32"
@@ -59,7 +66,7 @@ class RunConfig:
     on_nan: str = "stop"
     max_retries: int = 3
     trainer: str = "gradient"
-    ridge: float = 1e-8
+    ridge: float | None = None
     compile: bool = False
     eval_every: int = 0
 
@@ -77,6 +84,8 @@ class RunConfig:
             raise ValueError("max_retries, checkpoint_every, resample_every and eval_every must be >= 0")
         if self.plateau is not None and (len(self.plateau) != 2):
             raise ValueError(f"plateau must be [window, rel_tol], got {self.plateau!r}")
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "RunConfig":
@@ -94,12 +103,14 @@ class RunConfig:
 
     def stages(self) -> tuple[Stage, ...]:
         until = Plateau(*self.plateau) if self.plateau else None
-        return parse(self.schedule, optimizer=self.optimizer, lr_decay=self.lr_decay, until=until,
+        return parse_schedule(self.schedule, optimizer=self.optimizer, lr_decay=self.lr_decay, until=until,
                      keep_optimizer=self.keep_optimizer, trainer=self.trainer, ridge=self.ridge)
 
-    def build_problem(self):
-        import problems
+    def build_loss(self):
+        """The loss object named by ``loss`` (with ``beta`` for the Ritz energy)."""
+        return LOSSES[self.loss](self)
 
+    def build_problem(self):
         return problems.get(self.problem)
 
     def build_net(self, dim: int, s0: float) -> torch.nn.Module:
@@ -120,7 +131,7 @@ _TYPES = {"problem": str, "schedule": str, "loss": str, "width": int, "k": int, 
           "points": int, "sampling": str, "resample_every": int, "beta": (int, float), "seed": int, "device": str,
           "dtype": str, "checkpoint_every": int, "resolution": int, "on_nan": str, "max_retries": int,
           "trainer": str, "ridge": (int, float), "compile": bool, "eval_every": int}
-_OPTIONAL = {"plateau", "points", "sampling"}
+_OPTIONAL = {"plateau", "points", "sampling", "ridge"}
 
 
 def _describe(kind) -> str:
@@ -131,6 +142,7 @@ def _solve(config: RunConfig, out: Path, resume: dict | None, progress: bool):
     """Solve; with ``on_nan="rollback"`` a divergence restarts from the last checkpoint
     (or the initial parameters) with the learning rate halved, at most ``max_retries`` times."""
     problem, stages = config.build_problem(), config.stages()
+    config.build_loss().check(problem)
     ckpt = out / "checkpoint.pt"
     scale, retries = (resume or {}).get("lr_scale", 1.0), (resume or {}).get("rollbacks", 0)
     while True:
@@ -143,9 +155,9 @@ def _solve(config: RunConfig, out: Path, resume: dict | None, progress: bool):
             save_checkpoint(ckpt, {**state, "lr_scale": scale, "rollbacks": retries})
 
         try:
-            result = solve(problem, net, stages, loss=config.loss, lr=config.lr, points=config.points,
+            result = solve(problem, net, stages, loss=config.build_loss(), lr=config.lr, points=config.points,
                            sampling=config.sampling, resample_every=config.resample_every, seed=config.seed,
-                           beta=config.beta, progress=progress, checkpoint=save,
+                           progress=progress, checkpoint=save,
                            checkpoint_every=config.checkpoint_every, resume=resume, lr_scale=scale,
                            compile=config.compile, eval_every=config.eval_every)
         except DivergenceError as err:

@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from ritzhrta import sigma, sigma_and_derivative, sigma_derivative
+from ritzhrta.activations import sigma, sigma_and_derivative, sigma_derivative
 
 X = torch.linspace(-3, 3, 61, dtype=torch.float64)
 

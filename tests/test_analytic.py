@@ -3,8 +3,11 @@ import pytest
 import torch
 
 import problems
-from ritzhrta import MLP, Stage, TwoLayerNet, parse, solve, sobolev_loss
+from ritzhrta import H1Loss, L2Loss, MLP, parse_schedule, RitzLoss, solve, Stage, TwoLayerNet
+from ritzhrta.losses import sobolev_loss
 from ritzhrta.analytic import alternating_fit, data_aware_init, hidden_increment
+
+LOSS = {"h1": H1Loss(), "l2": L2Loss(), "ritz": RitzLoss()}
 
 
 def dense_reference(net, pb, pts, order):
@@ -61,7 +64,7 @@ def test_best_iterate_is_kept(s, loss):
     torch.manual_seed(0)
     net = TwoLayerNet(2, 60, k=1, s=s).double()
     start = float(sobolev_loss(net, pb, pts, order=int(loss == "h1")))
-    losses = alternating_fit(net, pb, pts, loss=loss, iterations=15, patience=15, steps=(1.0,))
+    losses = alternating_fit(net, pb, pts, loss=LOSS[loss], iterations=15, patience=15, steps=(1.0,))
     final = float(sobolev_loss(net, pb, pts, order=int(loss == "h1")))
     assert final == pytest.approx(min([start] + losses), rel=1e-9)
     assert final <= start
@@ -70,11 +73,11 @@ def test_best_iterate_is_kept(s, loss):
 def test_beats_2000_adam_steps_on_sin_2pi_x():
     pb = problems.get("approx1d")
     torch.manual_seed(0)
-    adam = solve(pb, TwoLayerNet(1, 200, k=1, s=1.0), parse("1:2000"), loss="l2", lr=1e-2, progress=False)
+    adam = solve(pb, TwoLayerNet(1, 200, k=1, s=1.0), parse_schedule("1:2000"), loss=L2Loss(), lr=1e-2, progress=False)
     torch.manual_seed(0)
     net = TwoLayerNet(1, 200, k=1, s=1.0)
     alt = solve(pb, net, (Stage(30, 0.5, trainer="alternating"), Stage(30, 1.0, trainer="alternating")),
-                loss="l2", progress=False)
+                loss=L2Loss(), progress=False)
     assert alt.final_loss < adam.final_loss / 10
     assert min(alt.history.loss) <= alt.history.loss[0]
 
@@ -86,7 +89,7 @@ def test_mixed_schedule_alternating_then_adam():
     # Adam continues at the same s: a jump of s right after an exact solve destroys the fit
     # (its output weights cancel; see docs/RESULTS.md), so the warm start keeps s
     sched = (Stage(10, 0.5, trainer="alternating"), Stage(50, 0.5, lr=1e-3))
-    r = solve(pb, net, sched, loss="h1", points=256, progress=False)
+    r = solve(pb, net, sched, loss=H1Loss(), points=256, progress=False)
     h = r.history
     assert h.lr[0] == 0.0 and h.lr[-1] == 1e-3 and len(r.stages) == 2
     assert r.errors["h1"] < r.initial_errors["h1"] / 5
@@ -98,7 +101,7 @@ def test_alternating_homotopy_ladder_resolves_at_each_s():
     torch.manual_seed(0)
     net = TwoLayerNet(2, 100, k=1, s=0.5)
     sched = (Stage(8, 0.5, trainer="alternating"), Stage(8, 1.0, trainer="alternating"))
-    r = solve(pb, net, sched, loss="h1", points=256, progress=False)
+    r = solve(pb, net, sched, loss=H1Loss(), points=256, progress=False)
     assert r.errors["h1"] < r.initial_errors["h1"] / 5 and float(r.net.s) == 1.0
 
 
@@ -118,13 +121,13 @@ def test_data_aware_init_puts_kinks_near_points():
 ])
 def test_clear_errors_for_unsupported_networks(make, loss, message):
     with pytest.raises(ValueError, match=message):
-        solve(problems.get("approx1d"), make(), (Stage(5, 1.0, trainer="alternating"),), loss=loss, progress=False)
+        solve(problems.get("approx1d"), make(), (Stage(5, 1.0, trainer="alternating"),), loss=LOSS[loss], progress=False)
 
 
 def test_ritz_and_stage_misuse_errors():
     pb = problems.get("poisson2d-neumann")
     with pytest.raises(ValueError, match="Ritz energy use the gradient"):
-        solve(pb, TwoLayerNet(2, 10, k=1), (Stage(5, 1.0, trainer="alternating"),), loss="ritz", progress=False)
+        solve(pb, TwoLayerNet(2, 10, k=1), (Stage(5, 1.0, trainer="alternating"),), loss=RitzLoss(), progress=False)
     with pytest.raises(ValueError, match="constant s"):
         Stage(5, lambda t: 0.5, trainer="alternating")
     with pytest.raises(ValueError, match="trainer"):

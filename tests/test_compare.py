@@ -4,9 +4,9 @@ import pytest
 import torch
 
 import problems
-from ritzhrta import TwoLayerNet, baseline, homotopy, parse
+from ritzhrta import baseline, homotopy, L2Loss, parse_schedule, TwoLayerNet
 from ritzhrta.cli import main
-from ritzhrta.compare import compare, parse_schedules, tune_lr
+from ritzhrta.studies import compare, parse_schedule_set, tune_lr
 
 
 def make_net(seed):
@@ -14,20 +14,20 @@ def make_net(seed):
     return TwoLayerNet(1, 30, k=1, s=1.0)
 
 
-def test_parse_schedules_groups_custom_items():
-    out = parse_schedules("baseline,homotopy,0.25:20,0.5:20,1:60", 100)
+def test_parse_schedule_set_groups_custom_items():
+    out = parse_schedule_set("baseline,homotopy,0.25:20,0.5:20,1:60", 100)
     assert list(out) == ["baseline", "homotopy", "0.25:20,0.5:20,1:60"]
     assert [st.steps for st in out["homotopy"]] == [19, 81]
-    two = parse_schedules("0.5:50,1:50;1:50,1.5:50", 100)
+    two = parse_schedule_set("0.5:50,1:50;1:50,1.5:50", 100)
     assert list(two) == ["0.5:50,1:50", "1:50,1.5:50"]
     with pytest.raises(ValueError):
-        parse_schedules("", 100)
+        parse_schedule_set("", 100)
 
 
 def test_compare_same_initial_parameters_and_table():
     target = problems.get("approx1d")
     result = compare(target, {"baseline": baseline(40), "homotopy": homotopy(40)}, make_net, seeds=[0, 1],
-                     optimizers=["adam", "sgd"], loss="l2")
+                     optimizers=["adam", "sgd"], loss=L2Loss())
     assert len(result.rows) == 2 * 2 * 2
     first = {(r["schedule"], r["optimizer"]): r for r in result.rows if r["seed"] == 0}
     # identical initial parameters: the first loss of every s = 1 run with the same optimizer agrees
@@ -40,11 +40,11 @@ def test_compare_same_initial_parameters_and_table():
 
 def test_compare_rejects_unequal_budgets():
     with pytest.raises(ValueError, match="step budget"):
-        compare(problems.get("approx1d"), {"a": baseline(40), "b": parse("0.5:10,1:10")}, make_net, loss="l2")
+        compare(problems.get("approx1d"), {"a": baseline(40), "b": parse_schedule("0.5:10,1:10")}, make_net, loss=L2Loss())
 
 
 def test_tune_lr_picks_from_the_grid():
-    rate = tune_lr(problems.get("approx1d"), make_net, "sgd", 30, grid=(1e-4, 1e-1), loss="l2")
+    rate = tune_lr(problems.get("approx1d"), make_net, "sgd", 30, grid=(1e-4, 1e-1), loss=L2Loss())
     assert rate == 1e-1
 
 

@@ -2,8 +2,9 @@ import math
 
 import pytest
 
-from ritzhrta import PRESETS, Plateau, Ramp, Stage, baseline, format_schedule, homotopy, ladder, parse, relaxation
-from ritzhrta.homotopy import schedule_steps
+from ritzhrta import baseline, homotopy, parse_schedule, Plateau, Ramp, relaxation, Stage
+from ritzhrta.schedule import PRESETS, format_schedule, ladder
+from ritzhrta.schedule import schedule_steps
 
 
 def test_presets_follow_the_paper():
@@ -16,18 +17,18 @@ def test_presets_follow_the_paper():
 
 def test_parse_and_format_round_trip():
     text = "0.25:2000,0.5:2000,1:12000"
-    stages = parse(text)
+    stages = parse_schedule(text)
     assert len(stages) == 3 and format_schedule(stages) == text
-    ramp = parse("0.5-1:1000,1.5:10")
+    ramp = parse_schedule("0.5-1:1000,1.5:10")
     assert isinstance(ramp[0].s, Ramp) and ramp[0].s_at(0) == 0.5 and ramp[0].s_at(500) == 0.75
     assert ramp[0].s_at(1000) == 1.0 and format_schedule(ramp) == "0.5-1:1000,1.5:10"
-    assert parse("0.3:5", optimizer="sgd")[0].optimizer == "sgd"
+    assert parse_schedule("0.3:5", optimizer="sgd")[0].optimizer == "sgd"
 
 
 @pytest.mark.parametrize("text", ["", "0.5", "0.5:", "a:10", "0.5:10,", "2.5:100", "0.5:0", "0.5:-3", "0.5:1.5"])
 def test_parse_rejects_bad_text(text):
     with pytest.raises(ValueError):
-        parse(text)
+        parse_schedule(text)
 
 
 def test_stage_validation():

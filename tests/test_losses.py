@@ -4,7 +4,8 @@ import pytest
 import torch
 
 import problems
-from ritzhrta import Box, MLP, Problem, Target, TwoLayerNet, ritz_energy, sobolev_loss
+from ritzhrta import Box, MLP, Problem, Target, TwoLayerNet
+from ritzhrta.losses import ritz_energy, sobolev_loss
 from ritzhrta.losses import DEFAULT_MEAN_PENALTY
 
 

@@ -2,8 +2,11 @@ import pytest
 import torch
 
 import problems
-from ritzhrta import MLP, TwoLayerNet, homotopy, ritz_energy, solve, sobolev_loss
+from ritzhrta import RitzLoss, H1Loss, homotopy, L2Loss, MLP, solve, TwoLayerNet
+from ritzhrta.losses import ritz_energy, sobolev_loss
 from ritzhrta.lstsq import fit_output_layer
+
+LOSS = {"h1": H1Loss(), "l2": L2Loss(), "ritz": RitzLoss()}
 
 
 def loss_of(net, pb, pts, loss, bpts=None):
@@ -28,7 +31,7 @@ def test_output_solve_is_the_minimiser(name, loss, bias):
         return net.a.grad.norm()
 
     g0 = grad_a()
-    fit_output_layer(net, pb, pts, loss=loss, boundary=bpts, ridge=1e-14)
+    fit_output_layer(net, pb, pts, loss=LOSS[loss], boundary=bpts, ridge=1e-14)
     best = loss_of(net, pb, pts, loss, bpts)
     # the gradient in the output weights (nearly) vanishes, and perturbations only increase the loss
     assert grad_a() < 1e-5 * g0
@@ -44,10 +47,10 @@ def test_adam_plus_ls_never_worse_than_adam():
     for seed in range(3):
         torch.manual_seed(seed)
         net = TwoLayerNet(1, 100, k=1, s=0.5)
-        r = solve(pb, net, homotopy(200), loss="l2", lr=1e-2, progress=False)
+        r = solve(pb, net, homotopy(200), loss=L2Loss(), lr=1e-2, progress=False)
         pts = pb.domain.interior(pb.points)
         before = loss_of(r.net, pb, pts, "l2")
-        fit_output_layer(r.net, pb, pts, loss="l2")
+        fit_output_layer(r.net, pb, pts, loss=L2Loss())
         assert loss_of(r.net, pb, pts, "l2") <= before * (1 + 1e-6)
 
 
@@ -56,12 +59,12 @@ def test_mlp_output_solve():
     net = MLP(2, [16, 16], k=2, s=0.5).double()
     pts = pb.domain.interior(64, dtype=torch.float64)
     before = loss_of(net, pb, pts, "h1")
-    fit_output_layer(net, pb, pts, loss="h1")
+    fit_output_layer(net, pb, pts, loss=H1Loss())
     assert loss_of(net, pb, pts, "h1") < before
 
 
 def test_bad_loss_name():
-    with pytest.raises(ValueError):
+    with pytest.raises(TypeError, match="loss object"):
         fit_output_layer(TwoLayerNet(1, 4), problems.get("approx1d"), problems.get("approx1d").domain.interior(8),
                          loss="h2")
 
@@ -73,7 +76,7 @@ def test_refit_output_every_helps_and_resets_adam_state():
     for every in (0, 50):
         torch.manual_seed(0)
         net = TwoLayerNet(1, 200, k=1, s=1.0)
-        r = solve(pb, net, (Stage(300, 1.0, refit_output_every=every),), loss="l2", lr=1e-3, progress=False)
+        r = solve(pb, net, (Stage(300, 1.0, refit_output_every=every),), loss=L2Loss(), lr=1e-3, progress=False)
         losses[every] = min(r.history.loss[-20:])
     assert losses[50] < losses[0] / 10
     with pytest.raises(ValueError):

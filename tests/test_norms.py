@@ -4,7 +4,8 @@ import pytest
 import torch
 
 import problems
-from ritzhrta import TwoLayerNet, evaluation_points, relative_errors
+from ritzhrta import relative_errors, TwoLayerNet
+from ritzhrta.norms import evaluation_points
 
 
 class Scaled(torch.nn.Module):

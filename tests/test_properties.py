@@ -7,7 +7,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ritzhrta import Box, Disk, LShape, Points, Polygon, Stage, TwoLayerNet, format_schedule, parse, sigma
+from ritzhrta import Box, Disk, LShape, parse_schedule, Polygon, Stage, TwoLayerNet
+from ritzhrta.activations import sigma
+from ritzhrta.domains import Points
+from ritzhrta.schedule import format_schedule
 from ritzhrta.activations import check_s
 
 finite = st.floats(-50, 50, allow_nan=False)
@@ -60,8 +63,8 @@ stage_items = st.tuples(st.floats(0, 1.99).map(lambda v: round(v, 4)), st.intege
 @given(st.lists(stage_items, min_size=1, max_size=6))
 def test_parse_round_trips(items):
     text = ",".join(f"{a}:{n}" if b is None else f"{a}-{b}:{n}" for a, n, b in items)
-    stages = parse(text)
-    assert parse(format_schedule(stages)) == stages
+    stages = parse_schedule(text)
+    assert parse_schedule(format_schedule(stages)) == stages
     assert [st.steps for st in stages] == [n for _, n, _ in items]
 
 
@@ -77,7 +80,7 @@ def test_invalid_s_raises_documented_exception(s):
 @given(st.text(max_size=20))
 def test_parse_never_crashes_otherwise(text):
     try:
-        parse(text)
+        parse_schedule(text)
     except ValueError:
         pass
 

@@ -4,8 +4,9 @@ import pytest
 import torch
 
 import problems
-from ritzhrta import (MLP, DivergenceError, Plateau, Problem, Box, Stage, TwoLayerNet, homotopy, parse,
-                      relaxation, solve)
+from ritzhrta import Box, DivergenceError, H1Loss, homotopy, L2Loss, MLP, parse_schedule, Plateau, Problem, relaxation, RitzLoss, solve, Stage, TwoLayerNet
+
+LOSS = {"h1": H1Loss(), "l2": L2Loss(), "ritz": RitzLoss()}
 
 
 def small_net(dim, k=3, s=0.5, width=200):
@@ -22,7 +23,7 @@ def small_net(dim, k=3, s=0.5, width=200):
 def test_short_solve_reduces_error_tenfold(name, loss, k, schedule, points, lr):
     pb = problems.get(name)
     net = small_net(pb.dim, k=k)
-    result = solve(pb, net, parse(schedule), loss=loss, points=points, lr=lr, progress=False)
+    result = solve(pb, net, parse_schedule(schedule), loss=LOSS[loss], points=points, lr=lr, progress=False)
     key = "l2" if loss == "l2" else "h1"
     assert result.errors[key] < result.initial_errors[key] / 10, (result.initial_errors, result.errors)
     assert result.status == "finished" and len(result.history) == result.stages[-1].steps + result.stages[0].steps
@@ -31,13 +32,13 @@ def test_short_solve_reduces_error_tenfold(name, loss, k, schedule, points, lr):
 def test_ritz_with_dirichlet_penalty_reduces_error():
     pb = problems.get("poisson2d-dirichlet")
     net = small_net(2, width=1000)  # the penalty problem needs the wide net to move fast
-    result = solve(pb, net, parse("0.5:300,1:1200"), loss="ritz", points=256, progress=False)
+    result = solve(pb, net, parse_schedule("0.5:300,1:1200"), loss=RitzLoss(), points=256, progress=False)
     assert result.errors["h1"] < result.initial_errors["h1"] / 10
 
 
 def test_history_marks_stages_and_s():
     pb = problems.get("approx1d")
-    result = solve(pb, small_net(1, k=1), parse("0.5:30,1:20,1.5:10"), loss="l2", progress=False)
+    result = solve(pb, small_net(1, k=1), parse_schedule("0.5:30,1:20,1.5:10"), loss=L2Loss(), progress=False)
     h = result.history
     assert h.step == list(range(1, 61))
     assert h.stage_starts() == [31, 51]
@@ -49,7 +50,7 @@ def test_history_marks_stages_and_s():
 
 def test_ramp_sets_s_every_step():
     pb = problems.get("approx1d")
-    result = solve(pb, small_net(1, k=1), parse("0.5-1:10"), loss="l2", progress=False)
+    result = solve(pb, small_net(1, k=1), parse_schedule("0.5-1:10"), loss=L2Loss(), progress=False)
     assert result.history.s == pytest.approx([0.5 + 0.05 * t for t in range(10)])
 
 
@@ -57,14 +58,14 @@ def test_plateau_ends_stage_early():
     pb = problems.get("approx1d")
     plateau = Plateau(window=20, rel_tol=0.5)
     sched = (Stage(2000, 0.5, until=plateau), Stage(50, 1.0))
-    result = solve(pb, small_net(1, k=1), sched, loss="l2", progress=False)
+    result = solve(pb, small_net(1, k=1), sched, loss=L2Loss(), progress=False)
     first = result.stages[0]
     assert first.stopped_early and first.steps < 2000 and result.stages[1].steps == 50
 
 
 def test_seed_gives_identical_history():
     pb = problems.get("poisson2d-neumann")
-    runs = [solve(pb, small_net(2, width=50), parse("0.5:20,1:20"), points=64, progress=False, seed=3,
+    runs = [solve(pb, small_net(2, width=50), parse_schedule("0.5:20,1:20"), points=64, progress=False, seed=3,
                   sampling="random", resample_every=10) for _ in range(2)]
     assert runs[0].history.loss == runs[1].history.loss
 
@@ -73,13 +74,13 @@ def test_seed_gives_identical_history():
 def test_other_optimizers_decrease_the_loss(optimizer, lr):
     pb = problems.get("approx1d")
     sched = (Stage(30, 1.0, optimizer=optimizer, lr=lr),)
-    result = solve(pb, small_net(1, k=1, s=1.0), sched, loss="l2", progress=False)
+    result = solve(pb, small_net(1, k=1, s=1.0), sched, loss=L2Loss(), progress=False)
     assert result.history.loss[-1] < 0.5 * result.history.loss[0]
 
 
 def test_lr_decay_is_recorded():
     pb = problems.get("approx1d")
-    result = solve(pb, small_net(1, k=1), (Stage(20, 1.0, lr_decay="step"),), loss="l2", lr=1e-2, progress=False)
+    result = solve(pb, small_net(1, k=1), (Stage(20, 1.0, lr_decay="step"),), loss=L2Loss(), lr=1e-2, progress=False)
     assert result.history.lr[0] == 1e-2 and result.history.lr[-1] == pytest.approx(1e-4)
 
 
@@ -87,7 +88,7 @@ def test_keep_optimizer_reuses_state():
     pb = problems.get("approx1d")
     seen = []
     net = small_net(1, k=1)
-    solve(pb, net, (Stage(5, 0.5), Stage(5, 1.0, keep_optimizer=True)), loss="l2", progress=False,
+    solve(pb, net, (Stage(5, 0.5), Stage(5, 1.0, keep_optimizer=True)), loss=L2Loss(), progress=False,
           callback=lambda info: seen.append(info.step))
     assert seen == list(range(1, 11))
 
@@ -96,7 +97,7 @@ def test_mlp_and_float64_and_eval_every():
     pb = problems.get("poisson2d-neumann")
     torch.manual_seed(0)
     net = MLP(2, [32, 32], k=2, s=0.5).double()
-    result = solve(pb, net, parse("0.5:10,1:10"), points=64, progress=False, eval_every=5)
+    result = solve(pb, net, parse_schedule("0.5:10,1:10"), points=64, progress=False, eval_every=5)
     assert [e["step"] for e in result.history.errors] == [5, 10, 15, 20]
     assert next(result.net.parameters()).dtype == torch.float64
 
@@ -105,32 +106,34 @@ def test_nan_source_raises_divergence_with_partial_result():
     pb = Problem(Box([0, 0], [1, 1]), source=lambda x: torch.where(x[:, 0] > 0.9, math.nan, 1.0) + 0 * x[:, 1],
                  exact=lambda x: x[:, 0] * 0, name="nan-source")
     with pytest.raises(DivergenceError, match="step 1 .*stage 1, s = 0.5") as info:
-        solve(pb, small_net(2, width=20), homotopy(20), loss="ritz", points=64, progress=False)
+        solve(pb, small_net(2, width=20), homotopy(20), loss=RitzLoss(), points=64, progress=False)
     assert info.value.result.status == "diverged"
 
 
 def test_bad_arguments():
     pb = problems.get("approx1d")
-    with pytest.raises(ValueError, match="loss"):
-        solve(pb, small_net(1), parse("1:5"), loss="h2", progress=False)
+    with pytest.raises(TypeError, match="loss object"):
+        solve(pb, small_net(1), parse_schedule("1:5"), loss="h1", progress=False)
+    with pytest.raises(TypeError, match="callable"):
+        solve(pb, small_net(1), parse_schedule("1:5"), loss=3, progress=False)
     with pytest.raises(ValueError, match="Ritz"):
-        solve(pb, small_net(1), parse("1:5"), loss="ritz", progress=False)
+        solve(pb, small_net(1), parse_schedule("1:5"), loss=RitzLoss(), progress=False)
     with pytest.raises(ValueError, match="dimensional"):
-        solve(pb, small_net(2), parse("1:5"), progress=False)
+        solve(pb, small_net(2), parse_schedule("1:5"), progress=False)
     with pytest.raises(ValueError, match="no stages"):
         solve(pb, small_net(1), (), progress=False)
     with pytest.raises(ValueError, match="sampling"):
-        solve(pb, small_net(1), parse("1:5"), sampling="lattice", progress=False)
+        solve(pb, small_net(1), parse_schedule("1:5"), sampling="lattice", progress=False)
     with pytest.raises(TypeError, match="set_s"):
-        solve(pb, torch.nn.Linear(1, 1), parse("1:5"), progress=False)
+        solve(pb, torch.nn.Linear(1, 1), parse_schedule("1:5"), progress=False)
     nothing = Problem(Box([0, 0], [1, 1]), source=1.0, dirichlet=lambda x: 0 * x[:, 0])
     with pytest.raises(ValueError, match="exact solution"):
-        solve(nothing, small_net(2), parse("1:5"), loss="h1", progress=False)
+        solve(nothing, small_net(2), parse_schedule("1:5"), loss=H1Loss(), progress=False)
 
 
 def test_relaxation_preset_runs_past_one():
     pb = problems.get("approx1d")
-    result = solve(pb, small_net(1, k=1, s=1.0), relaxation(40), loss="l2", progress=False)
+    result = solve(pb, small_net(1, k=1, s=1.0), relaxation(40), loss=L2Loss(), progress=False)
     assert result.history.s[-1] == 1.5 and math.isfinite(result.final_loss)
 
 
@@ -140,7 +143,7 @@ def test_nan_loss_does_not_reach_the_parameters():
     net = small_net(2, width=20)
     before = [p.detach().clone() for p in net.parameters()]
     with pytest.raises(DivergenceError):
-        solve(pb, net, homotopy(20), loss="ritz", points=64, progress=False)
+        solve(pb, net, homotopy(20), loss=RitzLoss(), points=64, progress=False)
     assert all(torch.equal(a, b) for a, b in zip(before, net.parameters()))
 
 
@@ -150,7 +153,7 @@ def test_compiled_steps_match_eager():
     for compiled in (False, True):
         torch.manual_seed(0)
         net = TwoLayerNet(2, 32, k=3, s=0.5).double()
-        runs.append(solve(pb, net, parse("0.5:15"), points=64, progress=False, compile=compiled))
+        runs.append(solve(pb, net, parse_schedule("0.5:15"), points=64, progress=False, compile=compiled))
     # the generated kernels reorder floating-point work; Adam's g/(|g| + eps) amplifies that
     # for near-zero gradients: measured agreement 7.5e-7 relative over 15 steps, not bitwise
     assert runs[1].history.loss == pytest.approx(runs[0].history.loss, rel=1e-5)

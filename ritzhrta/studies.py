@@ -6,28 +6,27 @@ copied for each run), the training points, and the total step budget (checked).
 from __future__ import annotations
 
 import copy
-import csv
 import math
 import statistics
+import time
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
-import torch
 from torch import nn
 
-from .homotopy import LR_DECAYS, OPTIMIZERS, PRESETS, Stage, parse, schedule_steps
+from .losses import H1Loss
 from .problem import Problem, Target
 from .results import History
-from .solve import DivergenceError, solve
+from .schedule import LR_DECAYS, OPTIMIZERS, PRESETS, Stage, parse_schedule, schedule_steps
+from .solver import DivergenceError, solve
 
-__all__ = ["compare", "Comparison", "parse_schedules", "tune_lr", "DEFAULT_LR", "LR_GRID"]
+__all__ = ["compare", "Comparison", "parse_schedule_set", "tune_lr", "DEFAULT_LR", "LR_GRID"]
 
 DEFAULT_LR = {"adam": 1e-3, "sgd": 1e-2, "lbfgs": 1.0}
 LR_GRID = (1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1)
 
 
-def parse_schedules(text: str, steps: int) -> dict[str, tuple[Stage, ...]]:
+def parse_schedule_set(text: str, steps: int) -> dict[str, tuple[Stage, ...]]:
     """'baseline,homotopy,0.25:2000,0.5:2000,1:12000' → {label: stages}.
 
     Preset names stand alone (with ``steps`` total); consecutive 's:steps' items form one
@@ -39,13 +38,13 @@ def parse_schedules(text: str, steps: int) -> dict[str, tuple[Stage, ...]]:
         for item in [t.strip() for t in group.split(",") if t.strip()]:
             if item in PRESETS:
                 if pending:
-                    out[",".join(pending)] = parse(",".join(pending))
+                    out[",".join(pending)] = parse_schedule(",".join(pending))
                     pending = []
                 out[item] = PRESETS[item](steps)
             else:
                 pending.append(item)
         if pending:
-            out[",".join(pending)] = parse(",".join(pending))
+            out[",".join(pending)] = parse_schedule(",".join(pending))
     if not out:
         raise ValueError("no schedules given")
     return out
@@ -80,23 +79,10 @@ class Comparison:
                          f"{fmt(e['rel_h1'])} | {e['cpu_seconds'][0]:.1f} |")
         return "\n".join(lines) + "\n"
 
-    def write(self, out: str | Path) -> None:
-        """compare.csv (one row per run), compare.md (median [min, max]) and compare.png."""
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        with (out / "compare.csv").open("w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(self.rows[0]))
-            writer.writeheader()
-            writer.writerows(self.rows)
-        (out / "compare.md").write_text(self.markdown())
-        from .plotting import plot_bands
-
-        plot_bands(self.histories, self.stage_starts, out / "compare.png")
-
 
 def compare(problem: Problem | Target, schedules: Mapping[str, Sequence[Stage]], make_net: Callable[[int], nn.Module],
             *, seeds: Sequence[int] = (0, 1, 2), optimizers: Sequence[str] = ("adam",),
-            lr_decays: Sequence[str] = ("none",), lr: Mapping[str, float] | None = None, loss: str = "h1",
+            lr_decays: Sequence[str] = ("none",), lr: Mapping[str, float] | None = None, loss: Callable = H1Loss(),
             points: int | None = None, sampling: str | None = None, log: Callable[[str], None] | None = None,
             **solve_kwargs) -> Comparison:
     """Run every schedule × optimizer × lr decay for every seed; see :class:`Comparison`.
@@ -124,7 +110,6 @@ def compare(problem: Problem | Target, schedules: Mapping[str, Sequence[Stage]],
                                         + ([decay] if len(lr_decays) > 1 else []))
                     run = tuple(replace(st, optimizer=opt, lr_decay=decay, lr=st.lr or rates[opt]) for st in stages)
                     net = copy.deepcopy(initial)
-                    net.set_s(run[0].s_at(0))
                     cpu = _cpu()
                     try:
                         r = solve(problem, net, run, loss=loss, points=points, sampling=sampling, seed=seed,
@@ -144,12 +129,11 @@ def compare(problem: Problem | Target, schedules: Mapping[str, Sequence[Stage]],
 
 
 def tune_lr(problem: Problem | Target, make_net: Callable[[int], nn.Module], optimizer: str, steps: int,
-            grid: Sequence[float] = LR_GRID, loss: str = "h1", s: float = 1.0, **solve_kwargs) -> float:
+            grid: Sequence[float] = LR_GRID, loss: Callable = H1Loss(), s: float = 1.0, **solve_kwargs) -> float:
     """The learning rate of ``grid`` with the lowest final loss after ``steps`` steps (seed 0)."""
     best, best_loss = None, math.inf
     for rate in grid:
         net = make_net(0)
-        net.set_s(s)
         try:
             r = solve(problem, net, (Stage(steps, s, lr=rate, optimizer=optimizer),), loss=loss, progress=False,
                       **solve_kwargs)
@@ -163,6 +147,4 @@ def tune_lr(problem: Problem | Target, make_net: Callable[[int], nn.Module], opt
 
 
 def _cpu() -> float:
-    import time
-
     return time.process_time()

@@ -15,7 +15,7 @@ from typing import Callable, Sequence, Union
 from .activations import check_s
 
 __all__ = ["Stage", "Plateau", "Ramp", "baseline", "homotopy", "relaxation", "ladder", "PRESETS",
-           "parse", "format_schedule", "schedule_steps", "OPTIMIZERS", "LR_DECAYS", "TRAINERS"]
+           "parse_schedule", "format_schedule", "schedule_steps", "OPTIMIZERS", "LR_DECAYS", "TRAINERS"]
 
 OPTIMIZERS = ("adam", "sgd", "lbfgs")
 TRAINERS = ("gradient", "alternating")
@@ -89,7 +89,8 @@ class Stage:
     optimizer per stage, i.e. Adam's moments are reset at each switch).
     trainer: "gradient" (the optimizer above) or "alternating" (exact least-squares
     solves of both layers, :mod:`ritzhrta.analytic`; ``steps`` is then its iteration cap
-    and ``ridge`` its relative ridge; two-layer nets with k = 1, L² or H¹ loss).
+    and ``ridge`` its relative ridge, None for :data:`ritzhrta.lstsq.DEFAULT_RIDGE`;
+    two-layer nets with k = 1, L² or H¹ loss).
     refit_output_every: every that many steps, replace the output layer by its exact
     least-squares solution (:func:`ritzhrta.lstsq.fit_output_layer`); with
     ``reset_output_state`` (default) the optimizer's state of the output weights is reset
@@ -104,7 +105,7 @@ class Stage:
     until: Plateau | None = None
     keep_optimizer: bool = False
     trainer: str = "gradient"
-    ridge: float = 1e-8
+    ridge: float | None = None
     refit_output_every: int = 0
     reset_output_state: bool = True
 
@@ -120,7 +121,8 @@ class Stage:
             if self.until is not None or self.lr_decay != "none" or self.keep_optimizer:
                 raise ValueError("an alternating stage has no learning rate, optimizer state or plateau rule: "
                                  "it stops on its own tolerance (leave until, lr_decay, keep_optimizer unset)")
-        if not (isinstance(self.ridge, (int, float)) and math.isfinite(self.ridge) and self.ridge >= 0):
+        if self.ridge is not None and not (isinstance(self.ridge, (int, float)) and math.isfinite(self.ridge)
+                                           and self.ridge >= 0):
             raise ValueError(f"ridge must be a finite number >= 0, got {self.ridge!r}")
         if isinstance(self.steps, bool) or not isinstance(self.steps, numbers.Integral) or self.steps < 1:
             raise ValueError(f"Stage steps must be a positive integer, got {self.steps!r}")
@@ -191,10 +193,10 @@ _NUM = r"[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?"
 _ITEM = re.compile(rf"^\s*({_NUM})(?:\s*-\s*({_NUM}))?\s*:\s*([0-9]+)\s*$")
 
 
-def parse(text: str, **stage_kwargs) -> tuple[Stage, ...]:
+def parse_schedule(text: str, **stage_kwargs) -> tuple[Stage, ...]:
     """Parse "s:steps,s:steps,..." into stages; "a-b:steps" is a linear ramp from a to b.
 
-    >>> [(st.s, st.steps) for st in parse("0.5:3000,1:13000")]
+    >>> [(st.s, st.steps) for st in parse_schedule("0.5:3000,1:13000")]
     [(0.5, 3000), (1.0, 13000)]
     """
     if not isinstance(text, str) or not text.strip():
@@ -213,7 +215,7 @@ def parse(text: str, **stage_kwargs) -> tuple[Stage, ...]:
 
 
 def format_schedule(schedule: Sequence[Stage]) -> str:
-    """The inverse of :func:`parse` for constant and :class:`Ramp` stages."""
+    """The inverse of :func:`parse_schedule` for constant and :class:`Ramp` stages."""
     items = []
     for st in schedule:
         if isinstance(st.s, Ramp):

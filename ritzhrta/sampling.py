@@ -1,0 +1,51 @@
+"""Training point sets of a solve: fixed, or redrawn every ``every`` steps."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from .domains import Points
+
+__all__ = ["Sampler"]
+
+
+@dataclass
+class Sampler:
+    """Interior and boundary training points of ``problem``'s domain.
+
+    Draw number r uses the seed ``seed + 1000003·r`` (the boundary ``+ 1``), so a run
+    that made r draws is restored exactly by :meth:`redraw`.
+    """
+
+    problem: object
+    n: int
+    method: str
+    boundary_n: int
+    seed: int
+    every: int
+    dtype: torch.dtype
+    device: torch.device
+    draws: int = 0
+    interior: Points = field(init=False)
+    boundary: Points | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.draw()
+
+    def draw(self) -> None:
+        seed = self.seed + 1000003 * self.draws
+        dom = self.problem.domain
+        self.interior = dom.interior(self.n, self.method, seed, self.dtype, self.device)
+        self.boundary = dom.boundary(self.boundary_n, self.method, seed + 1, self.dtype, self.device)
+        self.draws += 1
+
+    def step(self, global_step: int) -> None:
+        """Redraw when ``global_step`` is a positive multiple of ``every``."""
+        if self.every and global_step and global_step % self.every == 0:
+            self.draw()
+
+    def redraw(self, draws: int) -> None:
+        """Restore the point set of a run that had made ``draws`` draws."""
+        self.draws = draws - 1
+        self.draw()

@@ -1,0 +1,116 @@
+"""The solver: :func:`solve` trains a network through the stages of a schedule (METHOD §3).
+
+The parameters carry over between stages; only s changes. The loop itself lives in
+:mod:`ritzhrta.loop`; this module checks the arguments, builds the point sets, and
+shows the progress bar (the only tqdm import).
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable, Sequence
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from .domains import METHODS, Points
+from .loop import DivergenceError, Run, RunState, run_stages
+from .losses import H1Loss
+from .norms import evaluation_points, relative_errors
+from .results import Result, StepInfo
+from .sampling import Sampler
+from .schedule import Stage, schedule_steps
+from .steps import CompiledStep
+
+__all__ = ["solve", "DivergenceError"]
+
+
+def solve(problem, net: nn.Module, schedule: Sequence[Stage], *, loss: Callable = H1Loss(),
+          lr: float = 1e-3, points: int | None = None, sampling: str | None = None,
+          boundary_points: int | None = None, resample_every: int = 0, seed: int = 0,
+          closed_form: bool = True, eval_points: Points | None = None,
+          eval_every: int = 0, progress: bool = True, callback: Callable[[StepInfo], bool | None] | None = None,
+          checkpoint: Callable[[dict], None] | None = None, checkpoint_every: int = 0,
+          resume: dict | None = None, lr_scale: float = 1.0, compile: bool = False,
+          sync_every: int | None = None) -> Result:
+    """Train ``net`` on ``problem`` through the stages of ``schedule`` and return a :class:`Result`.
+
+    loss: a loss object (:class:`~ritzhrta.losses.H1Loss`, ``L2Loss``, ``RitzLoss(beta=...)``)
+    or any callable (net, problem, interior, boundary) -> scalar (gradient stages only).
+    points/sampling: number and kind ("grid" | "random" | "sobol") of interior training
+    points (default: the problem's suggestion); boundary_points defaults to 4·sqrt(points)
+    (only losses with boundary terms use them). resample_every > 0 draws new random points
+    every that many steps. The device and dtype are those of ``net``'s parameters. Stage
+    0's s is set before anything is measured. ``eval_every`` > 0 records the relative
+    errors on the evaluation set every that many steps. ``callback`` is called after every
+    step with a :class:`StepInfo`; returning True stops the run (status "stopped").
+    ``checkpoint(state)`` is called at every stage end and every ``checkpoint_every`` steps
+    with a state that ``resume=state`` continues exactly. ``lr_scale`` multiplies every
+    learning rate (used to retry after a divergence). ``compile=True`` runs each gradient
+    step through ``torch.compile`` (falls back to eager with a warning where compilation
+    fails; ``Result.compiled_steps`` counts the compiled ones). ``sync_every``: read the
+    loss back every that many steps (default 1 on CPU, 64 on CUDA; a NaN is then detected
+    up to that many steps late, and with > 1 the NaN check before each update is skipped).
+    """
+    if not (isinstance(lr_scale, (int, float)) and math.isfinite(lr_scale) and lr_scale > 0):
+        raise ValueError(f"lr_scale must be a finite number > 0, got {lr_scale!r}")
+    if isinstance(loss, str):
+        raise TypeError(f"loss must be a loss object or a callable, got the string {loss!r}; "
+                        "use ritzhrta.H1Loss(), L2Loss() or RitzLoss(beta=...)")
+    if not callable(loss):
+        raise TypeError(f"loss must be callable (net, problem, interior, boundary) -> scalar, got {loss!r}")
+    stages = _check_schedule(schedule)
+    if not hasattr(net, "set_s"):
+        raise TypeError("net must be a ritzhrta network with set_s() (TwoLayerNet, MLP)")
+    if net.dim != problem.dim:
+        raise ValueError(f"net takes {net.dim}-dimensional input but the problem is {problem.dim}-dimensional")
+    if hasattr(loss, "check"):
+        loss.check(problem)
+    if points is not None and (isinstance(points, bool) or not isinstance(points, int) or points < 1):
+        raise ValueError(f"points must be a positive integer, got {points!r}")
+    n = points or problem.points
+    method = sampling or problem.sampling
+    if method not in METHODS:
+        raise ValueError(f"sampling must be one of {METHODS}, got {method!r}")
+    if resample_every and method == "grid":
+        method = "random"  # a grid would redraw the same points
+    p0 = next(net.parameters())
+    nb = boundary_points or max(4, 4 * math.ceil(math.sqrt(n)))
+    if sync_every is None:
+        sync_every = 1 if p0.device.type == "cpu" else 64
+    if isinstance(sync_every, bool) or not isinstance(sync_every, int) or sync_every < 1:
+        raise ValueError(f"sync_every must be a positive integer, got {sync_every!r}")
+    torch.manual_seed(seed)
+    if any(st.trainer == "alternating" for st in stages):
+        from .analytic import check_alternating
+
+        check_alternating(net, loss)
+    sampler = Sampler(problem, n, method, nb, seed, resample_every, p0.dtype, p0.device)
+    if eval_points is None and problem.has_exact:
+        eval_points = evaluation_points(problem, dtype=p0.dtype, device=p0.device)
+    run = Run(problem=problem, net=net, stages=stages, loss=loss, lr=lr, sampler=sampler, eval_points=eval_points,
+              eval_every=eval_every, callback=callback, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
+              lr_scale=float(lr_scale), closed_form=closed_form, sync_every=sync_every,
+              compiler=CompiledStep() if compile else None)
+    if resume is None:
+        net.set_s(stages[0].s_at(0))
+        run.initial_errors = relative_errors(net, problem, eval_points) if problem.has_exact else {}
+        state = RunState()
+    else:
+        state = RunState.from_dict(resume, run)
+        run.initial_errors = dict(resume.get("initial_errors", {}))
+    bar = tqdm(total=schedule_steps(stages), initial=len(state.history), disable=not progress, unit="step",
+               dynamic_ncols=True, mininterval=0.5)
+    return run_stages(run, state, bar)
+
+
+def _check_schedule(schedule: Sequence[Stage]) -> tuple[Stage, ...]:
+    if isinstance(schedule, Stage):
+        schedule = (schedule,)
+    stages = tuple(schedule)
+    if not stages:
+        raise ValueError("the schedule has no stages")
+    for st in stages:
+        if not isinstance(st, Stage):
+            raise TypeError(f"a schedule holds Stage objects, got {type(st).__name__}")
+    return stages
