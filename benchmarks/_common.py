@@ -41,3 +41,18 @@ def med_range(values: Iterable[float]) -> str:
 
 def median(values: Iterable[float]) -> float:
     return statistics.median(float(x) for x in values)
+
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def output_dir(out: Path | None, quick: bool) -> Path:
+    """Where a benchmark writes: ``--out`` if given; else ``results/`` for a real run and a
+    fresh temporary folder for ``--quick`` (smoke runs never touch the committed tables)."""
+    if out is not None:
+        return out
+    if quick:
+        import tempfile
+
+        return Path(tempfile.mkdtemp(prefix="ritzhrta-quick-"))
+    return RESULTS

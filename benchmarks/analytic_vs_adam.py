@@ -25,7 +25,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import problems  # noqa: E402
-from _common import append_row, done_keys, med_range, read_rows  # noqa: E402
+from _common import append_row, done_keys, med_range, read_rows, output_dir  # noqa: E402
 from ritzhrta import H1Loss, L2Loss, relative_errors, solve, Stage, TwoLayerNet  # noqa: E402
 from ritzhrta.analytic import data_aware_init  # noqa: E402
 from ritzhrta.lstsq import fit_output_layer  # noqa: E402
@@ -62,8 +62,9 @@ def main(argv=None) -> int:
     parser.add_argument("--adam-steps", type=int, default=5000)
     parser.add_argument("--alt-iterations", type=int, default=40)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
+    parser.add_argument("--out", type=Path, default=None, help="default: results/ (--quick: a temporary folder)")
     args = parser.parse_args(argv)
+    args.out = output_dir(args.out, args.quick)
     torch.set_num_threads(args.threads)
     if args.quick:
         args.widths, args.seeds, args.adam_steps, args.alt_iterations = "20", 1, 30, 4

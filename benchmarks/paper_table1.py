@@ -28,7 +28,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import problems  # noqa: E402
-from _common import append_row, done_keys, med_range, median, read_rows  # noqa: E402
+from _common import append_row, done_keys, med_range, median, read_rows, output_dir  # noqa: E402
 from ritzhrta import baseline, homotopy, L2Loss, MLP, relaxation, solve, TwoLayerNet  # noqa: E402
 
 METHODS = {"Adam": baseline, "HRTA-hom": homotopy, "HRTA-rel": relaxation}
@@ -93,9 +93,10 @@ def main(argv=None) -> int:
     parser.add_argument("--widths", default="200,400,1000")
     parser.add_argument("--depths", default="2,3", help="layers: 2 (two-layer) and/or 3")
     parser.add_argument("--dims", default="1,3")
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
+    parser.add_argument("--out", type=Path, default=None, help="default: results/ (--quick: a temporary folder)")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
+    args.out = output_dir(args.out, args.quick)
     torch.set_num_threads(args.threads)
     if args.quick:
         args.steps, args.seeds, args.widths, args.depths = 32, 2, "20", "2,3"

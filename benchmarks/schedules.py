@@ -24,6 +24,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import problems  # noqa: E402
+from _common import output_dir  # noqa: E402
 from ritzhrta import baseline, H1Loss, homotopy, L2Loss, parse_schedule, Plateau, relaxation, Stage, TwoLayerNet  # noqa: E402
 from ritzhrta.cli_studies import write_comparison  # noqa: E402
 from ritzhrta.studies import Comparison, compare, tune_lr  # noqa: E402
@@ -111,8 +112,9 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--force", action="store_true", help="rerun studies whose table exists")
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
+    parser.add_argument("--out", type=Path, default=None, help="default: results/ (--quick: a temporary folder)")
     args = parser.parse_args(argv)
+    args.out = output_dir(args.out, args.quick)
     torch.set_num_threads(args.threads)
     for name in args.study or list(STUDIES):
         fn, steps, seeds = STUDIES[name]

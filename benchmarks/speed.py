@@ -21,6 +21,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import problems  # noqa: E402
+from _common import output_dir  # noqa: E402
 from ritzhrta import L2Loss, solve, Stage, TwoLayerNet  # noqa: E402
 from ritzhrta.losses import ritz_energy, sobolev_loss  # noqa: E402
 
@@ -122,8 +123,9 @@ def main(argv=None) -> int:
     parser.add_argument("--refit-steps", type=int, default=5000)
     parser.add_argument("--refit-seeds", type=int, default=3)
     parser.add_argument("--refit-width", type=int, default=1000)
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
+    parser.add_argument("--out", type=Path, default=None, help="default: results/ (--quick: a temporary folder)")
     args = parser.parse_args(argv)
+    args.out = output_dir(args.out, args.quick)
     torch.set_num_threads(args.threads)
     if args.quick:
         args.widths, args.points, args.seconds = "20", "64", 0.05

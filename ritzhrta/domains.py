@@ -176,7 +176,12 @@ def _as_vector(v, name: str) -> np.ndarray:
 
 
 class Box(Domain):
-    """The box [lo_1, hi_1] × … × [lo_d, hi_d], any d ≥ 1."""
+    """The box [lo_1, hi_1] × … × [lo_d, hi_d], any d ≥ 1.
+
+    >>> box = Box([0, 0], [2, 1])
+    >>> box.measure, box.boundary_measure, float(box.interior(8, "grid").w.sum())
+    (2.0, 6.0, 2.0)
+    """
 
     def __init__(self, lo: Sequence[float] | float, hi: Sequence[float] | float) -> None:
         self.lo, self.hi = _as_vector(lo, "lo"), _as_vector(hi, "hi")

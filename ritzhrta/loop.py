@@ -232,8 +232,13 @@ def alternating_stage(run: Run, state: RunState, bar) -> bool:
             stop = stop or bool(run.callback(StepInfo(state.step, p, s, value, 0.0, run.net)))
 
     ridge = DEFAULT_RIDGE if stage.ridge is None else stage.ridge
-    losses = alternating_fit(run.net, run.problem, run.sampler.interior, loss=run.loss,
-                             iterations=stage.steps - state.t, ridge=ridge, callback=record)
+    try:
+        losses = alternating_fit(run.net, run.problem, run.sampler.interior, loss=run.loss,
+                                 iterations=stage.steps - state.t, ridge=ridge, callback=record)
+    except DivergenceError:
+        raise
+    except FloatingPointError as err:  # a non-finite least-squares solve
+        raise DivergenceError(f"{err} (alternating stage {p + 1}, s = {s:g})") from None
     if stop:
         return True
     _end_stage(run, state, StageReport(p, s, s, state.step - first, losses[0] if losses else math.nan,

@@ -65,10 +65,12 @@ def fit_output_layer(net: nn.Module, problem, points: Points, loss, boundary: Po
         raise ValueError(f"ridge must be a number >= 0, got {ridge!r}")
     loss.check(problem)
     cols = output_columns(net, loss, problem, points, boundary)
-    if hasattr(loss, "rows"):
-        coef = solve_rows(*loss.rows(problem, points, cols), ridge)
-    else:
-        coef = solve_spd(*loss.quadratic(problem, points, boundary, cols), ridge)
+    system = loss.rows(problem, points, cols) if hasattr(loss, "rows") else \
+        loss.quadratic(problem, points, boundary, cols)
+    if not all(bool(torch.isfinite(t).all()) for t in system):
+        raise FloatingPointError("the output solve's system has NaN or infinite entries: check the problem data "
+                                 "(exact solution, source, boundary data) and the network's parameters")
+    coef = solve_rows(*system, ridge) if hasattr(loss, "rows") else solve_spd(*system, ridge)
     if not bool(torch.isfinite(coef).all()):
         raise FloatingPointError("the output solve produced non-finite coefficients: the system is singular "
                                  "beyond repair (raise the ridge, or use more points than features)")

@@ -146,6 +146,11 @@ class TwoLayerNet(HomotopyNet):
         σ_s^k(z) = ReLU(z)^k + (s − 1)^k·ReLU(−z)^k, so neuron j becomes the pair
         (w_j, b_j, a_j) and (−w_j, −b_j, (s − 1)^k·a_j), with the output weights
         rescaled by (2m/m)^(γ/2) to undo the change of the m^(−γ/2) factor.
+
+        >>> net = TwoLayerNet(2, 50, k=3, s=0.5)
+        >>> x = torch.rand(10, 2)
+        >>> torch.allclose(net(x), net.to_relu()(x), atol=1e-5)
+        True
         """
         s = float(self.s)
         twin = TwoLayerNet(self._dim, 2 * self.width, self.k, 1.0, self.gamma, self.c is not None)

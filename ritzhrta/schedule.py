@@ -24,7 +24,11 @@ LR_DECAYS = ("none", "step", "cosine")
 
 @dataclass(frozen=True)
 class Ramp:
-    """s(t) = start + (end − start)·min(t / steps, 1): a linear ramp over ``steps`` steps."""
+    """s(t) = start + (end − start)·min(t / steps, 1): a linear ramp over ``steps`` steps.
+
+    >>> Ramp(0.5, 1.0, 4)(2)
+    0.75
+    """
 
     start: float
     end: float
@@ -215,7 +219,11 @@ def parse_schedule(text: str, **stage_kwargs) -> tuple[Stage, ...]:
 
 
 def format_schedule(schedule: Sequence[Stage]) -> str:
-    """The inverse of :func:`parse_schedule` for constant and :class:`Ramp` stages."""
+    """The inverse of :func:`parse_schedule` for constant and :class:`Ramp` stages.
+
+    >>> format_schedule(homotopy(16000))
+    '0.5:3000,1:13000'
+    """
     items = []
     for st in schedule:
         if isinstance(st.s, Ramp):

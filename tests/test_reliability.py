@@ -100,6 +100,7 @@ def test_config_files_are_data_and_strict(tmp_path, capsys, text, suffix, messag
     assert message in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="TOML config files need tomllib (Python >= 3.11)")
 def test_toml_config_runs(tmp_path, capsys):
     path = tmp_path / "run.toml"
     path.write_text('problem = "approx1d"\nschedule = "0.5:5,1:5"\nloss = "l2"\nwidth = 8\nk = 1\nresolution = 10\n')

@@ -1,0 +1,190 @@
+"""Tests for the seams of the design: each one fails when its feature is broken."""
+import csv
+import doctest
+import importlib
+import math
+import pkgutil
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+import problems
+import ritzhrta
+from ritzhrta import H1Loss, L2Loss, Plateau, RitzLoss, Stage, Target, TwoLayerNet, parse_schedule, solve
+from ritzhrta.domains import Interval
+from ritzhrta.loop import DivergenceError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _net(width=20, k=1, s=1.0):
+    torch.manual_seed(0)
+    return TwoLayerNet(1, width, k=k, s=s)
+
+
+def _adam_steps(state, index):
+    return int(state["optimizer"]["state"][index]["step"])
+
+
+def test_keep_optimizer_keeps_adam_moments_and_default_resets_them():
+    pb = problems.get("approx1d")
+    for keep, expected in ((True, 10), (False, 5)):
+        states = []
+        solve(pb, _net(), (Stage(5, 0.5), Stage(5, 1.0, keep_optimizer=keep)), loss=L2Loss(), progress=False,
+              checkpoint=states.append)
+        assert _adam_steps(states[-1], 0) == expected
+
+
+def test_refit_resets_only_the_output_weights_adam_state():
+    pb = problems.get("approx1d")
+    for reset, a_steps in ((True, 2), (False, 12)):
+        states = []
+        solve(pb, _net(), (Stage(12, 1.0, refit_output_every=5, reset_output_state=reset),), loss=L2Loss(),
+              progress=False, checkpoint=states.append)
+        # parameters in order: a (0), hidden.weight (1), hidden.bias (2); refits at t = 5 and 10
+        assert _adam_steps(states[-1], 1) == 12 and _adam_steps(states[-1], 0) == a_steps
+
+
+def test_solve_sets_stage_zero_s_before_measuring():
+    pb = problems.get("approx1d")
+    net = _net(s=1.0)
+    r = solve(pb, net, parse_schedule("0.5:1"), loss=L2Loss(), progress=False)
+    twin = _net(s=0.5)
+    assert r.initial_errors == ritzhrta.relative_errors(twin, pb)
+
+
+def test_callback_returning_true_stops_the_run():
+    r = solve(problems.get("approx1d"), _net(), parse_schedule("0.5:10,1:10"), loss=L2Loss(), progress=False,
+              callback=lambda info: info.step == 7)
+    assert r.status == "stopped" and len(r.history) == 7 and r.stages == []
+
+
+def test_sync_every_batches_reads_and_still_catches_nan():
+    pb = problems.get("approx1d")
+    a = solve(pb, _net(), parse_schedule("1:20"), loss=L2Loss(), progress=False, sync_every=1)
+    b = solve(pb, _net(), parse_schedule("1:20"), loss=L2Loss(), progress=False, sync_every=8)
+    assert a.history.loss == b.history.loss
+    bad = Target(Interval(), exact=lambda x: torch.where(x[:, 0] > 0.5, math.nan, 0.0))
+    with pytest.raises(DivergenceError, match="step 1 "):
+        solve(bad, _net(), parse_schedule("1:20"), loss=L2Loss(), progress=False, sync_every=8)
+    with pytest.raises(ValueError, match="sync_every"):
+        solve(pb, _net(), parse_schedule("1:2"), loss=L2Loss(), progress=False, sync_every=0)
+
+
+def test_plateau_min_steps_delays_the_switch():
+    flat = [1.0] * 50
+    assert Plateau(window=10, rel_tol=0.05).fired(flat)
+    assert not Plateau(window=10, rel_tol=0.05, min_steps=60).fired(flat)
+    assert Plateau(window=10, rel_tol=0.05, min_steps=50).fired(flat)
+
+
+def test_history_csv_holds_every_step_and_the_errors(tmp_path):
+    r = solve(problems.get("approx1d"), _net(), parse_schedule("0.5:4,1:4"), loss=L2Loss(), progress=False,
+              eval_every=4)
+    path = tmp_path / "h.csv"
+    r.history.write_csv(path)
+    rows = list(csv.DictReader(path.open()))
+    assert [int(x["step"]) for x in rows] == list(range(1, 9))
+    assert [float(x["loss"]) for x in rows] == r.history.loss
+    assert [float(x["s"]) for x in rows] == [0.5] * 4 + [1.0] * 4
+    assert float(rows[7]["rel_l2"]) == pytest.approx(r.errors["l2"], rel=1e-12) and rows[0]["rel_l2"] == ""
+
+
+def test_divergence_inside_an_alternating_stage():
+    bad = Target(Interval(), exact=lambda x: torch.where(x[:, 0] > 0.5, math.nan, 0.0), points=50)
+    with pytest.raises(DivergenceError, match="alternating stage 1"):
+        solve(bad, _net(), (Stage(3, 1.0, trainer="alternating"),), loss=L2Loss(), progress=False)
+
+
+def test_plots_draw_what_they_are_given(tmp_path):
+    import matplotlib.image as mpimg
+    from ritzhrta.plotting import plot_history, plot_solution
+
+    pb = problems.get("approx1d")
+    r = solve(pb, _net(), parse_schedule("0.5:5,1:5"), loss=L2Loss(), progress=False)
+    a = mpimg.imread(plot_history(r.history, tmp_path / "a.png"))
+    b = mpimg.imread(plot_solution(r.net, pb, tmp_path / "b.png"))
+    assert a.shape[0] > 100 and b.shape[0] > 100 and a.std() > 0.01 and b.std() > 0.01
+    r2 = solve(pb, _net(), parse_schedule("0.5:5,1:5"), loss=L2Loss(), lr=0.5, progress=False)
+    c = mpimg.imread(plot_history(r2.history, tmp_path / "c.png"))
+    assert a.shape != c.shape or abs(a - c).max() > 0
+
+
+def test_loss_object_reaches_the_output_solve_unchanged(monkeypatch):
+    import ritzhrta.steps as steps
+
+    seen = []
+    real = steps.fit_output_layer
+    monkeypatch.setattr(steps, "fit_output_layer", lambda net, pb, pts, loss, **kw: (seen.append(loss),
+                                                                                   real(net, pb, pts, loss, **kw)))
+    loss = H1Loss()
+    solve(problems.get("approx1d"), _net(k=2), (Stage(4, 1.0, refit_output_every=2),), loss=loss, progress=False)
+    assert seen and all(x is loss for x in seen)
+
+
+def test_public_api_is_small_and_shadows_no_module():
+    names = [n for n in ritzhrta.__all__ if n != "__version__"]
+    assert 15 <= len(names) <= 25
+    for info in pkgutil.iter_modules(ritzhrta.__path__):
+        assert info.name not in names, f"ritzhrta.{info.name} is both a module and an exported name"
+    for name in names:
+        assert getattr(ritzhrta, name) is not None
+
+
+def test_no_module_imports_a_private_name_of_another():
+    pattern = re.compile(r"from \.+[\w.]* import [^\n]*\b_[a-z]\w*")
+    offenders = [p.name for p in (ROOT / "ritzhrta").glob("*.py") if pattern.search(p.read_text())]
+    offenders += [p.name for p in (ROOT / "problems").glob("*.py") if re.search(r"import _[a-z]", p.read_text())]
+    assert offenders == []
+
+
+def test_importing_problems_loads_neither_the_solver_nor_plotting():
+    code = ("import sys, problems; bad = [m for m in ('ritzhrta.solver', 'ritzhrta.loop', 'ritzhrta.plotting', "
+            "'ritzhrta.io', 'matplotlib', 'meshio') if m in sys.modules]; print(bad); sys.exit(bool(bad))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_python_dash_m_ritzhrta_and_the_installed_console_script():
+    proc = subprocess.run([sys.executable, "-m", "ritzhrta", "--help"], capture_output=True, text=True)
+    assert proc.returncode == 0 and "solve" in proc.stdout
+    script = Path(sys.executable).with_name("ritzhrta")
+    if not script.exists():
+        pytest.skip(f"no installed console script next to {sys.executable} (package not pip-installed)")
+    proc = subprocess.run([str(script), "problems"], capture_output=True, text=True)
+    assert proc.returncode == 0 and "poisson2d-lshape" in proc.stdout
+
+
+def test_a_failure_inside_a_run_is_not_a_usage_error(tmp_path, capsys, monkeypatch):
+    import ritzhrta.runs as runs
+    from ritzhrta.cli import main
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated failure in a trainer")
+
+    monkeypatch.setattr(runs, "solve", broken)
+    code = main(["solve", "approx1d", "--schedule", "1:2", "--out", str(tmp_path / "r"), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 4 and "simulated failure" in err and len(err.strip().splitlines()) == 1
+
+
+def test_doctests_run_and_pass():
+    attempted = 0
+    for info in pkgutil.iter_modules(ritzhrta.__path__):
+        if info.name == "__main__":
+            continue
+        module = importlib.import_module(f"ritzhrta.{info.name}")
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+        assert result.failed == 0, info.name
+        attempted += result.attempted
+    assert attempted >= 5
+
+
+def test_ritz_loss_refuses_bad_penalties():
+    for bad in (-1, 0, float("nan"), float("inf"), True):
+        with pytest.raises(ValueError, match="beta"):
+            RitzLoss(beta=bad)
