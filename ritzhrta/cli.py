@@ -18,7 +18,9 @@ import problems
 
 from . import __version__, cli_studies
 from .cli_usage import UsageError, usage
+from .domains import METHODS
 from .io import load_checkpoint
+from .losses import DIRICHLET
 from .runs import LOSSES, RunConfig, config_file, load_run, read_config, resume_run, run
 from .schedule import LR_DECAYS, OPTIMIZERS, PRESETS, TRAINERS, format_schedule, parse_schedule
 
@@ -67,9 +69,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="record the relative errors every N steps (history.csv, loss.png)")
     p.add_argument("--plateau", metavar="WINDOW:TOL", help="end a stage early on a loss plateau, e.g. 500:0.05")
     p.add_argument("--points", type=int, help="interior training points (default: the problem's)")
-    p.add_argument("--sampling", choices=("grid", "random", "sobol"), help="default: the problem's")
+    p.add_argument("--sampling", choices=METHODS, help="default: the problem's")
     p.add_argument("--resample-every", type=int, default=0, metavar="N")
-    p.add_argument("--beta", type=float, default=d.beta, help="Dirichlet penalty of the Ritz energy")
+    p.add_argument("--beta", type=float, default=d.beta,
+                   help="Dirichlet weight of the Ritz energy (default: 100 for the penalty, automatic for Nitsche)")
+    p.add_argument("--dirichlet", choices=DIRICHLET, default=d.dirichlet,
+                   help="Dirichlet data in the Ritz energy: penalty (O(1/β) error) or Nitsche (consistent)")
+    p.add_argument("--quadrature", metavar="ORDER:CELLS",
+                   help="train on the domain's Gauss rule (default for the galerkin/gauss-newton trainers)")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--device", default=d.device, help="cpu, cuda, cuda:N")
     p.add_argument("--dtype", choices=("float32", "float64"), default=d.dtype)
@@ -102,6 +109,16 @@ def _plateau(text: str | None) -> list | None:
         raise UsageError(f"--plateau expects WINDOW:TOL such as 500:0.05, got {text!r}") from None
 
 
+def _quadrature(text: str | None) -> list | None:
+    if not text:
+        return None
+    try:
+        order, cells = text.split(":")
+        return [int(order), int(cells)]
+    except ValueError:
+        raise UsageError(f"--quadrature expects ORDER:CELLS such as 6:12, got {text!r}") from None
+
+
 def config_from_args(args) -> RunConfig:
     """The :class:`RunConfig` described by ``solve`` arguments."""
     if args.schedule:
@@ -118,7 +135,7 @@ def config_from_args(args) -> RunConfig:
                        beta=args.beta, seed=args.seed, device=args.device, dtype=args.dtype,
                        checkpoint_every=args.checkpoint_every, resolution=args.resolution, on_nan=args.on_nan,
                        max_retries=args.max_retries, trainer=args.trainer, ridge=args.ridge, compile=args.compile,
-                       eval_every=args.eval_every)
+                       eval_every=args.eval_every, dirichlet=args.dirichlet, quadrature=_quadrature(args.quadrature))
     validate(config)
     return config
 
@@ -134,6 +151,14 @@ def validate(config: RunConfig) -> None:
         from .analytic import check_alternating
 
         check_alternating(net, loss)
+    if config.trainer == "gauss-newton":
+        from .gauss_newton import check_gauss_newton
+
+        check_gauss_newton(net, loss)
+    if config.quadrature is not None:
+        from .quadrature import check_rule_size
+
+        check_rule_size(*config.quadrature)
 
 
 def _check_device(name: str) -> None:

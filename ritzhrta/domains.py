@@ -20,6 +20,8 @@ import torch
 from scipy.stats import qmc
 from torch import Tensor
 
+from .quadrature import box_rule, check_rule_size, circle_rule, disk_rule
+
 __all__ = ["Points", "Domain", "Box", "Interval", "Disk", "METHODS", "check_count", "perimeter_params", "unit_cube"]
 
 METHODS = ("grid", "random", "sobol")
@@ -128,6 +130,26 @@ class Domain(ABC):
         mask = self._contains(arr, tol)
         return torch.from_numpy(mask).to(x.device) if as_tensor else mask
 
+    def quadrature(self, order: int = 4, cells: int = 8, dtype: torch.dtype | None = None, device=None) -> Points:
+        """A composite Gauss rule on Ω (:mod:`ritzhrta.quadrature`): ``order`` nodes per
+        axis in each of ``cells`` cells per axis (polygons: per triangle edge)."""
+        x, w = self._quadrature(*check_rule_size(order, cells))
+        return _to_points(x, w, None, dtype, device)
+
+    def boundary_quadrature(self, order: int = 4, cells: int = 8, dtype: torch.dtype | None = None,
+                            device=None) -> Points:
+        """A composite Gauss rule on ∂Ω with outward unit normals."""
+        x, w, normals = self._boundary_quadrature(*check_rule_size(order, cells))
+        return _to_points(x, w, normals, dtype, device)
+
+    @abstractmethod
+    def _quadrature(self, order: int, cells: int) -> tuple[np.ndarray, np.ndarray]:
+        ...
+
+    @abstractmethod
+    def _boundary_quadrature(self, order: int, cells: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        ...
+
     def interior(self, n: int, method: str = "grid", seed: int | None = 0,
                  dtype: torch.dtype | None = None, device=None) -> Points:
         """About ``n`` interior points (exactly n for random/sobol) with weights |Ω|/n."""
@@ -215,6 +237,27 @@ class Box(Domain):
     def boundary_distance(self, x: np.ndarray) -> np.ndarray:
         return np.min(np.minimum(x - self.lo, self.hi - x), axis=1)
 
+    def _quadrature(self, order, cells):
+        return box_rule(self.lo, self.hi, order, cells)
+
+    def _boundary_quadrature(self, order, cells):
+        d = self.dim
+        if d == 1:
+            return np.array([self.lo, self.hi]), np.ones(2), np.array([[-1.0], [1.0]])
+        xs, ws, ns = [], [], []
+        for i in range(d):
+            other = [j for j in range(d) if j != i]
+            u, w = box_rule(self.lo[other], self.hi[other], order, cells)
+            for side, value in ((-1.0, self.lo[i]), (1.0, self.hi[i])):
+                x = np.empty((len(u), d))
+                x[:, other], x[:, i] = u, value
+                normal = np.zeros(d)
+                normal[i] = side
+                xs.append(x)
+                ws.append(w)
+                ns.append(np.tile(normal, (len(u), 1)))
+        return np.concatenate(xs), np.concatenate(ws), np.concatenate(ns)
+
     def _boundary(self, n, method, seed):
         d = self.dim
         if d == 1:  # two end points, counting measure
@@ -291,6 +334,12 @@ class Disk(Domain):
 
     def boundary_distance(self, x: np.ndarray) -> np.ndarray:
         return np.abs(self.radius - np.linalg.norm(x - self.center, axis=1))
+
+    def _quadrature(self, order, cells):
+        return disk_rule(self.center, self.radius, order, cells)
+
+    def _boundary_quadrature(self, order, cells):
+        return circle_rule(self.center, self.radius, 4 * order * cells)
 
     def _boundary(self, n, method, seed):
         theta = 2 * math.pi * perimeter_params(n, method, seed)

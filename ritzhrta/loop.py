@@ -82,7 +82,8 @@ class RunState:
                 "opt_stage": self.opt_stage, "stage": self.stage, "t": self.t,
                 "history": self.history.to_dict(), "reports": [asdict(r) for r in self.reports],
                 "rng": torch.get_rng_state(), "elapsed": time.perf_counter() - self.start_wall,
-                "sampler_draws": run.sampler.draws, "initial_errors": dict(run.initial_errors)}
+                "sampler_draws": run.sampler.draws, "initial_errors": dict(run.initial_errors),
+                "loss_beta": getattr(run.loss, "beta", None)}
 
     @classmethod
     def from_dict(cls, state: dict, run: Run) -> "RunState":
@@ -111,7 +112,7 @@ def run_stages(run: Run, state: RunState, bar) -> Result:
     status = "finished"
     try:
         while state.stage < len(run.stages):
-            stage_fn = alternating_stage if run.stages[state.stage].trainer == "alternating" else gradient_stage
+            stage_fn = gradient_stage if run.stages[state.stage].trainer == "gradient" else solve_stage
             if stage_fn(run, state, bar):
                 status = "stopped"
                 break
@@ -214,11 +215,9 @@ def _step(run: Run, state: RunState, stage: Stage, check_before_step: bool) -> T
     return value
 
 
-def alternating_stage(run: Run, state: RunState, bar) -> bool:
-    """An alternating least-squares stage: one history row per iteration (lr recorded as 0)."""
-    from .analytic import alternating_fit
-    from .lstsq import DEFAULT_RIDGE
-
+def solve_stage(run: Run, state: RunState, bar) -> bool:
+    """A stage of exact solves (alternating, galerkin, gauss-newton): one history row per
+    iteration (lr recorded as 0); True if the callback asked to stop."""
     p, stage = state.stage, run.stages[state.stage]
     s, t_stage, first = stage.s_at(0), time.perf_counter(), state.step
     run.net.set_s(s)
@@ -231,20 +230,63 @@ def alternating_stage(run: Run, state: RunState, bar) -> bool:
         if run.callback is not None:
             stop = stop or bool(run.callback(StepInfo(state.step, p, s, value, 0.0, run.net)))
 
-    ridge = DEFAULT_RIDGE if stage.ridge is None else stage.ridge
     try:
-        losses = alternating_fit(run.net, run.problem, run.sampler.interior, loss=run.loss,
-                                 iterations=stage.steps - state.t, ridge=ridge, callback=record)
+        losses = SOLVERS[stage.trainer](run, stage, stage.steps - state.t, record)
     except DivergenceError:
         raise
     except FloatingPointError as err:  # a non-finite least-squares solve
-        raise DivergenceError(f"{err} (alternating stage {p + 1}, s = {s:g})") from None
+        raise DivergenceError(f"{err} ({stage.trainer} stage {p + 1}, s = {s:g})") from None
     if stop:
         return True
     _end_stage(run, state, StageReport(p, s, s, state.step - first, losses[0] if losses else math.nan,
                                        min(losses) if losses else math.nan, time.perf_counter() - t_stage,
                                        len(losses) < stage.steps - state.t))
     return False
+
+
+def _ridge(stage: Stage) -> float:
+    """The stage's ridge, or the measured default of its trainer (:mod:`ritzhrta.lstsq`)."""
+    from .lstsq import DEFAULT_RIDGE, GALERKIN_RIDGE
+
+    if stage.ridge is not None:
+        return stage.ridge
+    return DEFAULT_RIDGE if stage.trainer == "alternating" else GALERKIN_RIDGE
+
+
+def _alternating(run: Run, stage: Stage, iterations: int, record) -> list[float]:
+    from .analytic import alternating_fit
+
+    return alternating_fit(run.net, run.problem, run.sampler.interior, loss=run.loss, iterations=iterations,
+                           ridge=_ridge(stage), callback=record)
+
+
+def _galerkin(run: Run, stage: Stage, iterations: int, record) -> list[float]:
+    from .lstsq import fit_output_layer
+
+    interior, boundary = run.sampler.interior, run.sampler.boundary
+    loss = _calibrated(run.loss, run, interior, boundary)
+    fit_output_layer(run.net, run.problem, interior, loss, boundary=boundary, ridge=_ridge(stage))
+    with torch.no_grad():
+        value = float(loss(run.net, run.problem, interior, boundary))
+    record(1, value)
+    return [value]
+
+
+def _gauss_newton(run: Run, stage: Stage, iterations: int, record) -> list[float]:
+    from .gauss_newton import gauss_newton_fit
+
+    interior, boundary = run.sampler.interior, run.sampler.boundary
+    loss = _calibrated(run.loss, run, interior, boundary)
+    return gauss_newton_fit(run.net, run.problem, interior, boundary, loss, iterations=iterations,
+                            ridge=_ridge(stage), callback=record).losses
+
+
+def _calibrated(loss, run: Run, interior, boundary):
+    """Losses with a parameter chosen from the features (Nitsche's β) are fixed per stage."""
+    return loss.calibrated(run.net, run.problem, interior, boundary) if hasattr(loss, "calibrated") else loss
+
+
+SOLVERS = {"alternating": _alternating, "galerkin": _galerkin, "gauss-newton": _gauss_newton}
 
 
 def _flush(pending, history: History, stage_losses: list[float], p: int, s: float, lr: float,

@@ -14,7 +14,7 @@ matrix is the Gauss–Newton Gram when the ψ_j are the network's parameter deri
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from torch import Tensor, nn
@@ -23,7 +23,7 @@ from .derivatives import value_and_grad
 from .domains import Points
 from .problem import Problem, Target
 
-__all__ = ["sobolev_loss", "ritz_energy", "L2Loss", "H1Loss", "RitzLoss", "Columns", "DEFAULT_BETA",
+__all__ = ["sobolev_loss", "ritz_energy", "L2Loss", "H1Loss", "RitzLoss", "Columns", "DIRICHLET", "DEFAULT_BETA",
            "DEFAULT_MEAN_PENALTY"]
 
 DEFAULT_BETA = 100.0
@@ -51,10 +51,16 @@ def sobolev_loss(net: nn.Module, problem: Problem | Target, points: Points, orde
 
 def ritz_energy(net: nn.Module, problem: Problem, interior: Points, boundary: Points | None = None,
                 beta: float = DEFAULT_BETA, mean_penalty: float = DEFAULT_MEAN_PENALTY,
-                closed_form: bool = True) -> Tensor:
+                closed_form: bool = True, dirichlet: str = "penalty") -> Tensor:
     """Deep Ritz energy of −∇·(∇u) + V·u = f, ∂u/∂n = g on Γ_N, u = h on Γ_D:
 
-        E(u) = Σ ω_i [½|∇u|² + ½·V·u² − f·u](x_i) − Σ_{Γ_N} ω_j g·u + β·Σ_{Γ_D} ω_j (u − h)²
+        E(u) = Σ ω_i [½|∇u|² + ½·V·u² − f·u](x_i) − Σ_{Γ_N} ω_j g·u + D(u)
+
+    with the Dirichlet term D(u) = β·Σ_{Γ_D} ω_j (u − h)² (``dirichlet="penalty"``: its
+    minimiser has an O(1/β) boundary error) or symmetric Nitsche (``"nitsche"``, consistent
+    for every β above the coercivity bound, see :meth:`RitzLoss.calibrated`):
+
+        D(u) = −Σ_{Γ_D} ω_j ∂_n u (u − h) + (β/2)·Σ_{Γ_D} ω_j (u − h)²
 
     For a pure Neumann problem (no Γ_D, V ≡ 0) u is unique only up to a constant and a
     quadrature error in ∫f + ∫g makes E unbounded below along constants, so the
@@ -69,12 +75,23 @@ def ritz_energy(net: nn.Module, problem: Problem, interior: Points, boundary: Po
         if boundary is None:
             raise ValueError(f"problem {problem.name!r} has boundary data: ritz_energy needs boundary points")
         xb, wb = boundary.x, boundary.w
-        ub = net(xb)
+        nitsche = dirichlet == "nitsche" and problem.dirichlet is not None
+        if nitsche:
+            if boundary.normals is None:
+                raise ValueError("Nitsche's method needs boundary points with normals")
+            ub, gb = value_and_grad(net, xb, closed_form)
+        else:
+            ub = net(xb)
         dmask = problem.dirichlet_mask(xb)
         if problem.neumann is not None:
             energy = energy - (wb * problem.g(xb) * ub * (~dmask)).sum()
         if problem.dirichlet is not None:
-            energy = energy + beta * (wb * dmask * (ub - problem.h(xb)) ** 2).sum()
+            jump = ub - problem.h(xb)
+            if nitsche:
+                dn = (gb * boundary.normals).sum(1)
+                energy = energy + (wb * dmask * (0.5 * beta * jump ** 2 - dn * jump)).sum()
+            else:
+                energy = energy + beta * (wb * dmask * jump ** 2).sum()
     if problem.pure_neumann:
         energy = energy + mean_penalty * (w * u).sum() ** 2
     return energy
@@ -87,12 +104,14 @@ def _needs_boundary(problem: Problem) -> bool:
 @dataclass(frozen=True)
 class Columns:
     """p functions ψ_j evaluated where a loss looks: ``values`` (n, p) and ``grads``
-    (n, p, d) at the interior points, ``boundary`` (n_b, p) values at the boundary points
-    (None where the loss does not need them). float64 by convention."""
+    (n, p, d) at the interior points, ``boundary`` (n_b, p) values and ``boundary_normal``
+    (n_b, p) normal derivatives at the boundary points (None where the loss does not need
+    them). float64 by convention."""
 
     values: Tensor
     grads: Tensor | None = None
     boundary: Tensor | None = None
+    boundary_normal: Tensor | None = None  # ∂_n ψ_j at the boundary points (Nitsche)
 
 
 @dataclass(frozen=True)
@@ -106,6 +125,10 @@ class L2Loss:
 
     def uses_boundary(self, problem) -> bool:
         """Whether boundary points enter this loss for ``problem``."""
+        return False
+
+    def uses_boundary_normal(self, problem) -> bool:
+        """Whether normal derivatives at the boundary points enter this loss."""
         return False
 
     def check(self, problem) -> None:
@@ -142,25 +165,39 @@ class H1Loss(L2Loss):
     uses_grads = True
 
 
+DIRICHLET = ("penalty", "nitsche")
+
+
 @dataclass(frozen=True)
 class RitzLoss:
-    """The Deep Ritz energy (see :func:`ritz_energy`) with Dirichlet penalty ``beta`` and,
-    for pure Neumann problems, the mean-zero penalty ``mean_penalty``.
+    """The Deep Ritz energy (see :func:`ritz_energy`) with the Dirichlet term ``dirichlet``
+    ("penalty" or "nitsche") of weight ``beta`` and, for pure Neumann problems, the
+    mean-zero penalty ``mean_penalty``. With Nitsche, ``beta=None`` asks for the automatic
+    choice of :meth:`calibrated` (trainers calibrate before they start).
 
-    As a quadratic in c (u = Σ c_j ψ_j):
-        A = Σ ω (∇ψ∇ψᵀ + V ψψᵀ) + 2β Σ_{Γ_D} ω ψψᵀ + 2ρ ssᵀ,  s = Σ ω ψ (pure Neumann)
-        b = Σ ω f ψ + Σ_{Γ_N} ω g ψ + 2β Σ_{Γ_D} ω h ψ
+    As a quadratic in c (u = Σ c_j ψ_j), with P, N the boundary values and normal
+    derivatives of ψ on Γ_D and W_D their weights:
+        A = Σ ω (∇ψ∇ψᵀ + V ψψᵀ) + 2β PᵀW_D P + 2ρ ssᵀ,  s = Σ ω ψ (pure Neumann)     (penalty)
+            … − (NᵀW_D P + PᵀW_D N) + β PᵀW_D P                                   (Nitsche)
+        b = Σ ω f ψ + Σ_{Γ_N} ω g ψ + 2β PᵀW_D h        (Nitsche: − NᵀW_D h + β PᵀW_D h)
     """
 
-    beta: float = DEFAULT_BETA
+    beta: float | None = DEFAULT_BETA
     mean_penalty: float = DEFAULT_MEAN_PENALTY
+    dirichlet: str = "penalty"
     name = "ritz"
     needs_exact = False
     uses_grads = True
 
     def __post_init__(self) -> None:
+        if self.dirichlet not in DIRICHLET:
+            raise ValueError(f"dirichlet must be one of {DIRICHLET}, got {self.dirichlet!r}")
+        if self.beta is None and self.dirichlet != "nitsche":
+            raise ValueError("beta=None (automatic) is for dirichlet='nitsche'; the penalty needs a number")
         for field in ("beta", "mean_penalty"):
             value = getattr(self, field)
+            if value is None and field == "beta":
+                continue
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 \
                     or value == float("inf"):
                 raise ValueError(f"{field} must be a finite number > 0, got {value!r}")
@@ -168,14 +205,48 @@ class RitzLoss:
     def uses_boundary(self, problem) -> bool:
         return isinstance(problem, Problem) and _needs_boundary(problem)
 
+    def uses_boundary_normal(self, problem) -> bool:
+        return self.dirichlet == "nitsche" and isinstance(problem, Problem) and problem.dirichlet is not None
+
+    def calibrated(self, net: nn.Module, problem, interior: Points, boundary: Points | None,
+                   safety: float = 2.0) -> "RitzLoss":
+        """A copy with Nitsche's β chosen from the network's output basis ψ:
+
+            β = safety · λ_max(N W_D Nᵀ, A₀ + ε I),   A₀ = Σ ω (∇ψ∇ψᵀ + Vψψᵀ)
+
+        the largest generalised eigenvalue of the boundary normal-derivative form against
+        the energy form (ε = 1e-8 · tr A₀ / p): with β > 2·λ_max the Nitsche form is
+        coercive on span ψ. A no-op unless ``dirichlet="nitsche"`` and ``beta`` is None.
+        """
+        if self.beta is not None or not self.uses_boundary_normal(problem):
+            return self
+        from .lstsq import output_columns
+
+        with torch.no_grad():
+            cols = output_columns(net, self, problem, interior, boundary)
+            w = interior.w.double()
+            a0 = torch.einsum("nmd,nkd->mk", cols.grads * w[:, None, None], cols.grads)
+            a0 = a0 + (cols.values * (w * problem.V(interior.x).double())[:, None]).T @ cols.values
+            wd = boundary.w.double() * problem.dirichlet_mask(boundary.x)
+            bn = (cols.boundary_normal * wd[:, None]).T @ cols.boundary_normal
+            a0 = a0 + 1e-8 * torch.trace(a0) / a0.shape[0] * torch.eye(a0.shape[0], dtype=a0.dtype, device=a0.device)
+            chol = torch.linalg.cholesky(0.5 * (a0 + a0.T))
+            m = torch.linalg.solve_triangular(chol, torch.linalg.solve_triangular(chol, bn, upper=False).T,
+                                              upper=False)
+            lam = float(torch.linalg.eigvalsh(0.5 * (m + m.T)).max())
+        return replace(self, beta=safety * max(lam, 1e-12))
+
     def check(self, problem) -> None:
         if not isinstance(problem, Problem):
             raise ValueError("the Ritz energy needs a PDE Problem; a Target has only the supervised 'l2'/'h1' losses")
 
     def __call__(self, net: nn.Module, problem, interior: Points, boundary: Points | None = None,
                  closed_form: bool = True) -> Tensor:
+        if self.beta is None and self.uses_boundary_normal(problem):
+            raise ValueError("RitzLoss(dirichlet='nitsche', beta=None) must be calibrated first: "
+                             "loss.calibrated(net, problem, interior, boundary)")
         return ritz_energy(net, problem, interior, boundary, beta=self.beta, mean_penalty=self.mean_penalty,
-                           closed_form=closed_form)
+                           closed_form=closed_form, dirichlet=self.dirichlet)
 
     def quadratic(self, problem, interior: Points, boundary: Points | None, cols: Columns) -> tuple[Tensor, Tensor]:
         self.check(problem)
@@ -193,8 +264,17 @@ class RitzLoss:
                 b_vec = b_vec + (pb * (wb * problem.g(xb).double() * (~dmask))[:, None]).sum(0)
             if problem.dirichlet is not None:
                 wd = wb * dmask
-                a_mat = a_mat + 2 * self.beta * (pb * wd[:, None]).T @ pb
-                b_vec = b_vec + 2 * self.beta * (pb * (wd * problem.h(xb).double())[:, None]).sum(0)
+                hd = wd * problem.h(xb).double()
+                if self.dirichlet == "nitsche":
+                    if self.beta is None:
+                        raise ValueError("calibrate RitzLoss(dirichlet='nitsche', beta=None) first")
+                    nb = cols.boundary_normal
+                    cross = (nb * wd[:, None]).T @ pb
+                    a_mat = a_mat - cross - cross.T + self.beta * (pb * wd[:, None]).T @ pb
+                    b_vec = b_vec - (nb * hd[:, None]).sum(0) + self.beta * (pb * hd[:, None]).sum(0)
+                else:
+                    a_mat = a_mat + 2 * self.beta * (pb * wd[:, None]).T @ pb
+                    b_vec = b_vec + 2 * self.beta * (pb * hd[:, None]).sum(0)
         if problem.pure_neumann:
             s = (phi * w[:, None]).sum(0)
             a_mat = a_mat + 2 * self.mean_penalty * torch.outer(s, s)

@@ -18,9 +18,13 @@ from torch import Tensor, nn
 from .domains import Points
 from .losses import Columns
 
-__all__ = ["fit_output_layer", "output_columns", "solve_spd", "solve_rows", "DEFAULT_RIDGE"]
+__all__ = ["fit_output_layer", "output_columns", "solve_spd", "solve_rows", "DEFAULT_RIDGE", "GALERKIN_RIDGE"]
 
 DEFAULT_RIDGE = 1e-6  # measured: 1e-10 doubled the test error of Adam + LS (docs/RESULTS.md)
+# The Galerkin / Gauss–Newton trainers on a Gauss rule: measured best of 1e-6 … 1e-12 on the
+# Nitsche Ritz solves of poisson2d-dirichlet and screened-poisson2d, widths 250–1000
+# (benchmarks/results/galerkin_ridge.csv): 1e-6 gave 1e-2 to 2e-2 where 1e-11 gives 1.2e-3 to 4e-3.
+GALERKIN_RIDGE = 1e-11
 
 
 def output_columns(net: nn.Module, loss, problem, interior: Points, boundary: Points | None) -> Columns:
@@ -28,12 +32,18 @@ def output_columns(net: nn.Module, loss, problem, interior: Points, boundary: Po
     if not hasattr(net, "output_basis"):
         raise TypeError(f"the output solve needs a ritzhrta network (TwoLayerNet, MLP), got {type(net).__name__}")
     phi, dphi = net.output_basis(interior.x, gradients=loss.uses_grads)
-    bvals = None
+    bvals = bnormal = None
     if loss.uses_boundary(problem):
         if boundary is None:
             raise ValueError(f"problem {getattr(problem, 'name', '')!r} has boundary data: pass boundary points")
-        bvals = net.output_basis(boundary.x)[0].detach().double()
-    return Columns(phi.detach().double(), None if dphi is None else dphi.detach().double(), bvals)
+        normal = loss.uses_boundary_normal(problem)
+        if normal and boundary.normals is None:
+            raise ValueError("this loss needs boundary points with outward normals")
+        bphi, bdphi = net.output_basis(boundary.x, gradients=normal)
+        bvals = bphi.detach().double()
+        if normal:
+            bnormal = (bdphi.detach().double() * boundary.normals.double()[:, None, :]).sum(2)
+    return Columns(phi.detach().double(), None if dphi is None else dphi.detach().double(), bvals, bnormal)
 
 
 def solve_spd(a: Tensor, b: Tensor, ridge: float) -> Tensor:

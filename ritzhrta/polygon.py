@@ -6,6 +6,7 @@ from typing import Sequence
 import numpy as np
 
 from .domains import Domain, perimeter_params
+from .quadrature import polygon_rule, segment_rule
 
 __all__ = ["Polygon", "LShape", "segment_distance"]
 
@@ -57,6 +58,20 @@ class Polygon(Domain):
     def boundary_distance(self, x: np.ndarray) -> np.ndarray:
         a, b = self.edges
         return segment_distance(x, a, b)
+
+    def _quadrature(self, order, cells):
+        return polygon_rule(self.vertices, order, cells)
+
+    def _boundary_quadrature(self, order, cells):
+        a, b = self.edges
+        xs, ws, ns = [], [], []
+        for p, q in zip(a, b):
+            x, w = segment_rule(p, q, order, cells)
+            t = (q - p) / np.linalg.norm(q - p)
+            xs.append(x)
+            ws.append(w)
+            ns.append(np.tile([t[1], -t[0]], (len(x), 1)))
+        return np.concatenate(xs), np.concatenate(ws), np.concatenate(ns)
 
     def _boundary(self, n, method, seed):
         a, b = self.edges

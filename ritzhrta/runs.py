@@ -32,7 +32,9 @@ __all__ = ["RunConfig", "run", "resume_run", "load_run", "write_outputs", "confi
 
 # The one place where a loss is named: config files and the CLI say "h1", the library gets an object.
 LOSSES = {"h1": lambda config: H1Loss(), "l2": lambda config: L2Loss(),
-          "ritz": lambda config: RitzLoss(beta=config.beta)}
+          "ritz": lambda config: RitzLoss(beta=config.beta if config.beta is not None else
+                                          (None if config.dirichlet == "nitsche" else DEFAULT_BETA),
+                                          dirichlet=config.dirichlet)}
 
 FILES = ("config.json", "summary.json", "history.csv", "loss.png", "solution.png", "solution.vtu", "checkpoint.pt",
          "checkpoint.prev.pt")
@@ -57,7 +59,9 @@ class RunConfig:
     points: int | None = None
     sampling: str | None = None
     resample_every: int = 0
-    beta: float = DEFAULT_BETA
+    beta: float | None = None
+    dirichlet: str = "penalty"
+    quadrature: list | None = None
     seed: int = 0
     device: str = "cpu"
     dtype: str = "float32"
@@ -84,6 +88,8 @@ class RunConfig:
             raise ValueError("max_retries, checkpoint_every, resample_every and eval_every must be >= 0")
         if self.plateau is not None and (len(self.plateau) != 2):
             raise ValueError(f"plateau must be [window, rel_tol], got {self.plateau!r}")
+        if self.quadrature is not None and (len(self.quadrature) != 2):
+            raise ValueError(f"quadrature must be [order, cells], got {self.quadrature!r}")
         if self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
 
@@ -130,8 +136,9 @@ _TYPES = {"problem": str, "schedule": str, "loss": str, "width": int, "k": int, 
           "lr": (int, float), "optimizer": str, "lr_decay": str, "keep_optimizer": bool, "plateau": list,
           "points": int, "sampling": str, "resample_every": int, "beta": (int, float), "seed": int, "device": str,
           "dtype": str, "checkpoint_every": int, "resolution": int, "on_nan": str, "max_retries": int,
-          "trainer": str, "ridge": (int, float), "compile": bool, "eval_every": int}
-_OPTIONAL = {"plateau", "points", "sampling", "ridge"}
+          "trainer": str, "ridge": (int, float), "compile": bool, "eval_every": int, "dirichlet": str,
+          "quadrature": list}
+_OPTIONAL = {"plateau", "points", "sampling", "ridge", "beta", "quadrature"}
 
 
 def _describe(kind) -> str:
@@ -159,7 +166,8 @@ def _solve(config: RunConfig, out: Path, resume: dict | None, progress: bool):
                            sampling=config.sampling, resample_every=config.resample_every, seed=config.seed,
                            progress=progress, checkpoint=save,
                            checkpoint_every=config.checkpoint_every, resume=resume, lr_scale=scale,
-                           compile=config.compile, eval_every=config.eval_every)
+                           compile=config.compile, eval_every=config.eval_every,
+                           quadrature=tuple(config.quadrature) if config.quadrature else None)
         except DivergenceError as err:
             good = _last_finite(out, len(err.result.history))
             if config.on_nan != "rollback" or retries >= config.max_retries:

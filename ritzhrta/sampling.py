@@ -15,7 +15,8 @@ class Sampler:
     """Interior and boundary training points of ``problem``'s domain.
 
     Draw number r uses the seed ``seed + 1000003·r`` (the boundary ``+ 1``), so a run
-    that made r draws is restored exactly by :meth:`redraw`.
+    that made r draws is restored exactly by :meth:`redraw`. With ``rule = (order, cells)``
+    the points are the domain's Gauss quadrature instead (fixed, never redrawn).
     """
 
     problem: object
@@ -26,6 +27,7 @@ class Sampler:
     every: int
     dtype: torch.dtype
     device: torch.device
+    rule: tuple[int, int] | None = None
     draws: int = 0
     interior: Points = field(init=False)
     boundary: Points | None = field(init=False)
@@ -34,8 +36,13 @@ class Sampler:
         self.draw()
 
     def draw(self) -> None:
-        seed = self.seed + 1000003 * self.draws
         dom = self.problem.domain
+        if self.rule is not None:
+            self.interior = dom.quadrature(*self.rule, dtype=self.dtype, device=self.device)
+            self.boundary = dom.boundary_quadrature(*self.rule, dtype=self.dtype, device=self.device)
+            self.draws += 1
+            return
+        seed = self.seed + 1000003 * self.draws
         self.interior = dom.interior(self.n, self.method, seed, self.dtype, self.device)
         self.boundary = dom.boundary(self.boundary_n, self.method, seed + 1, self.dtype, self.device)
         self.draws += 1

@@ -15,10 +15,12 @@ from typing import Callable, Sequence, Union
 from .activations import check_s
 
 __all__ = ["Stage", "Plateau", "Ramp", "baseline", "homotopy", "relaxation", "ladder", "PRESETS",
-           "parse_schedule", "format_schedule", "schedule_steps", "OPTIMIZERS", "LR_DECAYS", "TRAINERS"]
+           "parse_schedule", "format_schedule", "schedule_steps", "OPTIMIZERS", "LR_DECAYS", "TRAINERS",
+           "SOLVE_TRAINERS"]
 
 OPTIMIZERS = ("adam", "sgd", "lbfgs")
-TRAINERS = ("gradient", "alternating")
+TRAINERS = ("gradient", "alternating", "galerkin", "gauss-newton")
+SOLVE_TRAINERS = ("alternating", "galerkin", "gauss-newton")  # no optimizer, lr or plateau rule
 LR_DECAYS = ("none", "step", "cosine")
 
 
@@ -94,7 +96,10 @@ class Stage:
     trainer: "gradient" (the optimizer above) or "alternating" (exact least-squares
     solves of both layers, :mod:`ritzhrta.analytic`; ``steps`` is then its iteration cap
     and ``ridge`` its relative ridge, None for :data:`ritzhrta.lstsq.DEFAULT_RIDGE`;
-    two-layer nets with k = 1, L² or H¹ loss).
+    two-layer nets with k = 1, L² or H¹ loss), "galerkin" (one exact output-layer solve
+    for the frozen hidden layer: ``steps`` must be 1) or "gauss-newton" (Gauss–Newton /
+    energy natural gradient on all parameters, :mod:`ritzhrta.gauss_newton`; ``steps`` is
+    its iteration cap).
     refit_output_every: every that many steps, replace the output layer by its exact
     least-squares solution (:func:`ritzhrta.lstsq.fit_output_layer`); with
     ``reset_output_state`` (default) the optimizer's state of the output weights is reset
@@ -119,12 +124,15 @@ class Stage:
             raise ValueError(f"refit_output_every must be an integer >= 0, got {self.refit_output_every!r}")
         if self.trainer not in TRAINERS:
             raise ValueError(f"trainer must be one of {TRAINERS}, got {self.trainer!r}")
-        if self.trainer == "alternating":
+        if self.trainer in SOLVE_TRAINERS:
             if callable(self.s):
-                raise ValueError("an alternating stage needs a constant s (a ramp changes s every step)")
-            if self.until is not None or self.lr_decay != "none" or self.keep_optimizer:
-                raise ValueError("an alternating stage has no learning rate, optimizer state or plateau rule: "
-                                 "it stops on its own tolerance (leave until, lr_decay, keep_optimizer unset)")
+                raise ValueError(f"a {self.trainer} stage needs a constant s (a ramp changes s every step)")
+            if self.until is not None or self.lr_decay != "none" or self.keep_optimizer or self.refit_output_every:
+                raise ValueError(f"a {self.trainer} stage has no learning rate, optimizer state, refits or plateau "
+                                 "rule: it stops on its own tolerance (leave until, lr_decay, keep_optimizer, "
+                                 "refit_output_every unset)")
+            if self.trainer == "galerkin" and self.steps != 1:
+                raise ValueError(f"a galerkin stage is one exact solve: steps must be 1, got {self.steps}")
         if self.ridge is not None and not (isinstance(self.ridge, (int, float)) and math.isfinite(self.ridge)
                                            and self.ridge >= 0):
             raise ValueError(f"ridge must be a finite number >= 0, got {self.ridge!r}")

@@ -6,6 +6,7 @@ shows the progress bar (the only tqdm import).
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Callable, Sequence
 
@@ -22,7 +23,7 @@ from .sampling import Sampler
 from .schedule import Stage, schedule_steps
 from .steps import CompiledStep
 
-__all__ = ["solve", "DivergenceError"]
+__all__ = ["solve", "DivergenceError", "default_quadrature"]
 
 
 def solve(problem, net: nn.Module, schedule: Sequence[Stage], *, loss: Callable = H1Loss(),
@@ -32,7 +33,7 @@ def solve(problem, net: nn.Module, schedule: Sequence[Stage], *, loss: Callable 
           eval_every: int = 0, progress: bool = True, callback: Callable[[StepInfo], bool | None] | None = None,
           checkpoint: Callable[[dict], None] | None = None, checkpoint_every: int = 0,
           resume: dict | None = None, lr_scale: float = 1.0, compile: bool = False,
-          sync_every: int | None = None) -> Result:
+          sync_every: int | None = None, quadrature: tuple[int, int] | None = None) -> Result:
     """Train ``net`` on ``problem`` through the stages of ``schedule`` and return a :class:`Result`.
 
     loss: a loss object (:class:`~ritzhrta.losses.H1Loss`, ``L2Loss``, ``RitzLoss(beta=...)``)
@@ -51,6 +52,11 @@ def solve(problem, net: nn.Module, schedule: Sequence[Stage], *, loss: Callable 
     fails; ``Result.compiled_steps`` counts the compiled ones). ``sync_every``: read the
     loss back every that many steps (default 1 on CPU, 64 on CUDA; a NaN is then detected
     up to that many steps late, and with > 1 the NaN check before each update is skipped).
+    ``quadrature=(order, cells)`` trains on the domain's Gauss rule instead of sampled
+    points; it is the default (:func:`default_quadrature`) when a stage uses the
+    "galerkin" or "gauss-newton" trainer and neither ``points`` nor ``sampling`` is given.
+    A Nitsche Ritz loss with ``beta=None`` is calibrated on the initial network for
+    gradient stages and at the start of each solve stage.
     """
     if not (isinstance(lr_scale, (int, float)) and math.isfinite(lr_scale) and lr_scale > 0):
         raise ValueError(f"lr_scale must be a finite number > 0, got {lr_scale!r}")
@@ -85,7 +91,23 @@ def solve(problem, net: nn.Module, schedule: Sequence[Stage], *, loss: Callable 
         from .analytic import check_alternating
 
         check_alternating(net, loss)
-    sampler = Sampler(problem, n, method, nb, seed, resample_every, p0.dtype, p0.device)
+    if any(st.trainer == "gauss-newton" for st in stages):
+        from .gauss_newton import check_gauss_newton
+
+        check_gauss_newton(net, loss)
+    if any(st.trainer in ("galerkin", "gauss-newton") for st in stages) and not callable(getattr(loss, "quadratic",
+                                                                                                  None)):
+        raise ValueError("the galerkin and gauss-newton trainers need a loss object (H1Loss, L2Loss, RitzLoss)")
+    if quadrature is None and points is None and sampling is None and \
+            any(st.trainer in ("galerkin", "gauss-newton") for st in stages):
+        quadrature = default_quadrature(problem.dim)
+    if quadrature is not None:
+        from .quadrature import check_rule_size
+
+        quadrature = check_rule_size(*quadrature)
+        if resample_every:
+            raise ValueError("a quadrature rule is fixed: resample_every needs sampled points")
+    sampler = Sampler(problem, n, method, nb, seed, resample_every, p0.dtype, p0.device, rule=quadrature)
     if eval_points is None and problem.has_exact:
         eval_points = evaluation_points(problem, dtype=p0.dtype, device=p0.device)
     run = Run(problem=problem, net=net, stages=stages, loss=loss, lr=lr, sampler=sampler, eval_points=eval_points,
@@ -94,14 +116,24 @@ def solve(problem, net: nn.Module, schedule: Sequence[Stage], *, loss: Callable 
               compiler=CompiledStep() if compile else None)
     if resume is None:
         net.set_s(stages[0].s_at(0))
+        if hasattr(loss, "calibrated") and stages[0].trainer == "gradient":
+            loss = run.loss = loss.calibrated(net, problem, sampler.interior, sampler.boundary)
         run.initial_errors = relative_errors(net, problem, eval_points) if problem.has_exact else {}
         state = RunState()
     else:
         state = RunState.from_dict(resume, run)
+        if getattr(loss, "beta", 0) is None and resume.get("loss_beta") is not None:
+            run.loss = dataclasses.replace(loss, beta=resume["loss_beta"])  # the calibrated β of the run
         run.initial_errors = dict(resume.get("initial_errors", {}))
     bar = tqdm(total=schedule_steps(stages), initial=len(state.history), disable=not progress, unit="step",
                dynamic_ncols=True, mininterval=0.5)
     return run_stages(run, state, bar)
+
+
+def default_quadrature(dim: int) -> tuple[int, int]:
+    """(order, cells) of the default Gauss rule: 6 × 32 in 1D, 6 × 12 in 2D (72² points),
+    4 × 5 in 3D (20³ points), 3 × 2 beyond."""
+    return {1: (6, 32), 2: (6, 12), 3: (4, 5)}.get(dim, (3, 2))
 
 
 def _check_schedule(schedule: Sequence[Stage]) -> tuple[Stage, ...]:

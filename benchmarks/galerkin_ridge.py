@@ -1,0 +1,66 @@
+"""Relative ridge of the Galerkin (Nitsche Ritz) output solve on a Gauss rule: rel H¹/L²
+error for ridges 1e-6 … 1e-12 and widths 250/500/1000 (float64, seed 0, one thread).
+
+    python benchmarks/galerkin_ridge.py            # results/galerkin_ridge.csv and .md
+    python benchmarks/galerkin_ridge.py --quick    # seconds; used by the tests
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import problems  # noqa: E402
+from _common import output_dir  # noqa: E402
+from ritzhrta import RitzLoss, TwoLayerNet, relative_errors  # noqa: E402
+from ritzhrta.lstsq import fit_output_layer  # noqa: E402
+from ritzhrta.solver import default_quadrature  # noqa: E402
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--out", type=Path, default=None, help="default: results/ (--quick: a temporary folder)")
+    args = parser.parse_args(argv)
+    args.out = output_dir(args.out, args.quick)
+    torch.set_num_threads(1)
+    widths = (40,) if args.quick else (250, 500, 1000)
+    ridges = (1e-6, 1e-11) if args.quick else (1e-6, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12)
+    rule = (3, 4) if args.quick else default_quadrature(2)
+    rows = []
+    for name in ("poisson2d-dirichlet", "screened-poisson2d"):
+        pb = problems.get(name)
+        q = pb.domain.quadrature(*rule, dtype=torch.float64)
+        b = pb.domain.boundary_quadrature(*rule, dtype=torch.float64)
+        for width in widths:
+            for ridge in ridges:
+                torch.manual_seed(0)
+                net = TwoLayerNet(2, width, k=3, s=1.0).double()
+                loss = RitzLoss(beta=None, dirichlet="nitsche").calibrated(net, pb, q, b)
+                fit_output_layer(net, pb, q, loss, boundary=b, ridge=ridge)
+                e = relative_errors(net, pb)
+                rows.append({"problem": name, "width": width, "ridge": ridge, "rel_h1": e["h1"], "rel_l2": e["l2"]})
+                print(rows[-1], flush=True)
+    name = "galerkin_ridge_quick" if args.quick else "galerkin_ridge"
+    args.out.mkdir(parents=True, exist_ok=True)
+    with (args.out / f"{name}.csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    lines = ["| problem | width | " + " | ".join(f"ridge {r:g}" for r in ridges) + " |",
+             "|---|---|" + "---|" * len(ridges)]
+    for pname in dict.fromkeys(r["problem"] for r in rows):
+        for width in widths:
+            cells = [f"{r['rel_h1']:.2e}" for r in rows if r["problem"] == pname and r["width"] == width]
+            lines.append(f"| {pname} | {width} | " + " | ".join(cells) + " |")
+    (args.out / f"{name}.md").write_text("Relative H¹ error of the Nitsche Galerkin solve (seed 0):\n\n"
+                                        + "\n".join(lines) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,246 @@
+"""Gauss–Newton training of all parameters = energy natural gradient (METHOD §7).
+
+Every loss of the package is a quadratic functional of u: L(θ) = Q(u_θ). Linearising
+u around θ, u_θ+δ ≈ u_θ + Σ_k δ_k ∂_k u, gives the model ½ δᵀGδ + ∇Lᵀδ with
+
+    G_kl = a(∂_k u, ∂_l u)
+
+the loss's bilinear form on the parameter derivatives — the matrix A that the loss's
+:meth:`quadratic` returns for the columns ∂_k u (energy: ∫∇v·∇w + Vvw + boundary terms;
+H¹: ∫vw + ∇v·∇w; L²: ∫vw). One iteration:
+
+1. optionally re-solve the output layer exactly (:func:`ritzhrta.lstsq.fit_output_layer`);
+2. solve (G + μ·tr(G)/p·I) δ = −∇L (Cholesky, float64; Levenberg–Marquardt μ);
+3. line search on the true loss: the first η ∈ {1, ½, ¼, …} that lowers it; μ shrinks
+   after a full step and grows after a failure;
+4. keep the best iterate; stop on a relative decrease below ``tol`` ``patience`` times
+   in a row, or after ``iterations``.
+
+Dense: for p parameters it forms a p × p matrix, so it is meant for up to a few thousand
+parameters (:data:`DENSE_LIMIT`).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+from torch import Tensor, nn
+
+from .domains import Points
+from .losses import Columns
+from .lstsq import DEFAULT_RIDGE, fit_output_layer
+from .networks import MLP, TwoLayerNet
+
+__all__ = ["gauss_newton_fit", "parameter_columns", "check_gauss_newton", "DENSE_LIMIT", "GNReport"]
+
+DENSE_LIMIT = 8000  # parameters; the dense p × p solve costs O(p³)
+
+
+def check_gauss_newton(net: nn.Module, loss) -> None:
+    """Raise ``ValueError`` naming the alternative when the trainer cannot handle the case."""
+    if not isinstance(net, (TwoLayerNet, MLP)):
+        raise ValueError(f"the Gauss–Newton trainer handles TwoLayerNet and MLP, got {type(net).__name__}")
+    if not callable(getattr(loss, "quadratic", None)):
+        raise ValueError("the Gauss–Newton trainer needs a loss object with a quadratic form "
+                         "(H1Loss, L2Loss, RitzLoss), not a plain callable")
+    p = sum(q.numel() for q in net.parameters() if q.requires_grad)
+    if p > DENSE_LIMIT:
+        raise ValueError(f"the Gauss–Newton trainer solves densely for up to {DENSE_LIMIT} parameters; this "
+                         f"network has {p}: use a narrower net, or the 'galerkin' trainer (output layer only)")
+
+
+def _params(net: nn.Module) -> list[Tensor]:
+    return [q for q in net.parameters() if q.requires_grad]
+
+
+def parameter_columns(net: nn.Module, loss, problem, interior: Points, boundary: Points | None) -> Columns:
+    """∂u/∂θ_k (and its gradient, boundary values, normal derivatives) for every trainable
+    parameter, in the order of ``net.parameters()``, as float64 :class:`Columns`."""
+    need_b = loss.uses_boundary(problem)
+    need_n = need_b and loss.uses_boundary_normal(problem)
+    if isinstance(net, TwoLayerNet):
+        vals, grads = _two_layer_jacobian(net, interior.x, loss.uses_grads)
+        bvals = bnorm = None
+        if need_b:
+            bv, bg = _two_layer_jacobian(net, boundary.x, need_n)
+            bvals = bv
+            bnorm = (bg * boundary.normals.double()[:, None, :]).sum(2) if need_n else None
+        return Columns(vals, grads, bvals, bnorm)
+    vals, grads = _autograd_jacobian(net, interior.x, loss.uses_grads)
+    bvals = bnorm = None
+    if need_b:
+        bvals, bg = _autograd_jacobian(net, boundary.x, need_n)
+        bnorm = (bg * boundary.normals.double()[:, None, :]).sum(2) if need_n else None
+    return Columns(vals, grads, bvals, bnorm)
+
+
+def _two_layer_jacobian(net: TwoLayerNet, x: Tensor, gradients: bool) -> tuple[Tensor, Tensor | None]:
+    """Closed form for u = S Σ_j a_j σ(z_j), z = Wx + b (σ = σ_s^k):
+
+        ∂u/∂a_j = S σ(z_j),  ∂u/∂W_jl = S a_j σ'(z_j) x_l,  ∂u/∂b_j = S a_j σ'(z_j),  ∂u/∂c = 1
+        ∂∇u/∂a_j = S σ'(z_j) w_j,  ∂∇u/∂b_j = S a_j σ''(z_j) w_j,
+        ∂(∇u)_m/∂W_jl = S a_j (σ''(z_j) x_l w_jm + σ'(z_j) δ_lm)
+    """
+    with torch.no_grad():
+        x = x.double()
+        w, b, a = net.hidden.weight.double(), net.hidden.bias.double(), net.a.double()
+        s, k, scale = float(net.s), net.k, net.scale
+        z = x @ w.T + b
+        slope = torch.where(z > 0, torch.ones_like(z), torch.full_like(z, 1 - s))
+        y = slope * z
+        act = y ** k
+        dact = k * y ** (k - 1) * slope
+        ddact = k * (k - 1) * y ** (k - 2) * slope ** 2 if k >= 2 else torch.zeros_like(z)
+        n, m, d = x.shape[0], w.shape[0], x.shape[1]
+        ad = scale * a * dact  # (n, m)
+        blocks = {"a": scale * act, "W": (ad[:, :, None] * x[:, None, :]).reshape(n, m * d), "b": ad}
+        gblocks = None
+        if gradients:
+            add = scale * a * ddact
+            g_a = scale * dact[:, :, None] * w[None]  # (n, m, d)
+            g_b = add[:, :, None] * w[None]
+            # (n, m, l, dm): a_j σ'' x_l w_jm + a_j σ' δ_lm
+            g_w = add[:, :, None, None] * x[:, None, :, None] * w[None, :, None, :]
+            g_w = g_w + ad[:, :, None, None] * torch.eye(d, dtype=x.dtype, device=x.device)[None, None]
+            gblocks = {"a": g_a, "W": g_w.reshape(n, m * d, d), "b": g_b}
+        order = []
+        for name, param in net.named_parameters():
+            if not param.requires_grad:
+                continue
+            key = {"a": "a", "hidden.weight": "W", "hidden.bias": "b", "c": "c"}[name]
+            order.append(key)
+        ones = torch.ones(n, 1, dtype=x.dtype, device=x.device)
+        vals = torch.cat([blocks[key] if key != "c" else ones for key in order], 1)
+        grads = None
+        if gradients:
+            zeros = torch.zeros(n, 1, d, dtype=x.dtype, device=x.device)
+            grads = torch.cat([gblocks[key] if key != "c" else zeros for key in order], 1)
+    return vals, grads
+
+
+def _autograd_jacobian(net: nn.Module, x: Tensor, gradients: bool) -> tuple[Tensor, Tensor | None]:
+    """∂u/∂θ and ∂∇u/∂θ at each point by torch.func (any network)."""
+    from torch.func import functional_call, jacrev, vmap
+
+    names = [n for n, p in net.named_parameters() if p.requires_grad]
+    params = {n: p.detach() for n, p in net.named_parameters() if p.requires_grad}
+    buffers = dict(net.named_buffers())
+
+    def u_at(prm, xi):
+        return functional_call(net, (prm, buffers), (xi[None],))[0]
+
+    def outputs(prm, xi):
+        if gradients:
+            return u_at(prm, xi), jacrev(u_at, argnums=1)(prm, xi)
+        return u_at(prm, xi), None
+
+    def flat(prm, xi):
+        u, g = outputs(prm, xi)
+        return u if g is None else torch.cat([u[None], g])
+
+    with torch.enable_grad():
+        jac = vmap(jacrev(flat), in_dims=(None, 0))(params, x)  # dict name -> (n, [1+d], *shape)
+    n = x.shape[0]
+    if not gradients:
+        return torch.cat([jac[name].reshape(n, -1) for name in names], 1).double(), None
+    cols = torch.cat([jac[name].reshape(n, 1 + x.shape[1], -1) for name in names], -1).double()
+    return cols[:, 0, :], cols[:, 1:, :].transpose(1, 2)
+
+
+@dataclass
+class GNReport:
+    """Per-iteration losses, step lengths and damping of a Gauss–Newton run."""
+
+    losses: list
+    steps: list
+    damping: list
+
+
+def gauss_newton_fit(net: nn.Module, problem, interior: Points, boundary: Points | None, loss,
+                     iterations: int = 50, damping: float = 1e-6, resolve_output: bool = True,
+                     ridge: float = DEFAULT_RIDGE, tol: float = 1e-9, patience: int = 5,
+                     callback: Callable[[int, float], None] | None = None) -> GNReport:
+    """Gauss–Newton / Levenberg–Marquardt iterations on all parameters (module docstring).
+    The network ends at the best iterate; returns the :class:`GNReport`."""
+    check_gauss_newton(net, loss)
+    params = _params(net)
+
+    def current() -> float:
+        with torch.no_grad():
+            return float(loss(net, problem, interior, boundary))
+
+    def flat_grad() -> Tensor:
+        for q in params:
+            q.grad = None
+        value = loss(net, problem, interior, boundary)
+        value.backward()
+        return torch.cat([q.grad.reshape(-1) for q in params]).double()
+
+    best, best_state = current(), _snapshot(net)
+    report = GNReport([], [], [])
+    mu, stall = damping, 0
+    for it in range(iterations):
+        if resolve_output:
+            fit_output_layer(net, problem, interior, loss, boundary=boundary, ridge=ridge)
+        start = current()
+        cols = parameter_columns(net, loss, problem, interior, boundary)
+        gram = loss.quadratic(problem, interior, boundary, cols)[0]
+        grad = flat_grad()
+        if not (bool(torch.isfinite(gram).all()) and bool(torch.isfinite(grad).all())):
+            raise FloatingPointError("the Gauss–Newton system has NaN or infinite entries (check the problem "
+                                     "data; lower s or the step)")
+        delta = _damped_solve(gram, -grad, mu)
+        theta0 = [q.detach().clone() for q in params]
+        value, eta = start, 0.0
+        for eta_try in (1.0, 0.5, 0.25, 0.125, 0.0625, 0.03125):
+            _assign(params, theta0, delta, eta_try)
+            trial = current()
+            if math.isfinite(trial) and trial < start:
+                value, eta = trial, eta_try
+                break
+        if eta == 0.0:
+            _assign(params, theta0, delta, 0.0)
+            mu = min(mu * 10, 1e2)
+        elif eta == 1.0:
+            mu = max(mu / 3, 1e-14)
+        report.losses.append(value)
+        report.steps.append(eta)
+        report.damping.append(mu)
+        if callback is not None:
+            callback(it + 1, value)
+        if value < best:
+            stall = stall + 1 if best - value < tol * abs(best) else 0
+            best, best_state = value, _snapshot(net)
+        else:
+            stall += 1
+        if stall >= patience:
+            break
+    net.load_state_dict(best_state)
+    return report
+
+
+def _damped_solve(gram: Tensor, rhs: Tensor, mu: float) -> Tensor:
+    g = 0.5 * (gram + gram.T)
+    shift = mu * torch.clamp(torch.diagonal(g).sum(), min=1e-300) / g.shape[0]
+    eye = torch.eye(g.shape[0], dtype=g.dtype, device=g.device)
+    chol, info = torch.linalg.cholesky_ex(g + shift * eye)
+    if int(info) == 0:
+        return torch.cholesky_solve(rhs[:, None], chol)[:, 0]
+    evals, evecs = torch.linalg.eigh(g)  # indefinite (e.g. Nitsche with too small β): drop negative modes
+    inv = torch.where(evals + shift > 0, 1 / (evals + shift).clamp(min=1e-300), torch.zeros_like(evals))
+    return evecs @ (inv * (evecs.T @ rhs))
+
+
+def _assign(params: list[Tensor], theta0: list[Tensor], delta: Tensor, eta: float) -> None:
+    with torch.no_grad():
+        i = 0
+        for q, q0 in zip(params, theta0):
+            k = q.numel()
+            q.copy_(q0 + eta * delta[i:i + k].reshape(q.shape).to(q.dtype))
+            i += k
+
+
+def _snapshot(net: nn.Module) -> dict:
+    return {k: v.detach().clone() for k, v in net.state_dict().items()}
