@@ -7,7 +7,7 @@ TORCH  ?= torch==2.13.0
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.ritzhrta-installed
 
-.PHONY: demo test install clean
+.PHONY: demo demo-paper test install clean
 
 install: $(STAMP)
 
@@ -17,8 +17,14 @@ $(STAMP): setup.cfg pyproject.toml
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
+# HRTA stages s = 0.5 -> 1 driving Gauss-Newton on a narrow net: seconds, rel H1 ~3e-3.
 demo: $(STAMP)
-	$(VENV)/bin/ritzhrta solve poisson2d-neumann --out runs/demo --force
+	$(VENV)/bin/ritzhrta solve poisson2d-neumann --trainer gauss-newton --width 80 --dtype float64 \
+		--schedule 0.5:5,1:10 --out runs/demo --force
+
+# The paper's algorithm: Adam, width 1000, 6000 steps (about 80 s idle, 160 CPU-s).
+demo-paper: $(STAMP)
+	$(VENV)/bin/ritzhrta solve poisson2d-neumann --out runs/demo-paper --force
 
 test: $(STAMP)
 	$(PY) -m pytest

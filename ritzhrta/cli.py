@@ -82,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dtype", choices=("float32", "float64"), default=d.dtype)
     p.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every, metavar="N")
     p.add_argument("--resolution", type=int, default=d.resolution, help="mesh resolution of plots and VTK")
-    p.add_argument("--threads", type=int, help="torch.set_num_threads (default: torch's choice)")
+    p.add_argument("--threads", type=int,
+                   help="torch threads (default: 1 for small problems or a busy machine, else all cores; measured)")
     p.add_argument("--out", type=Path, help="run folder (default runs/PROBLEM)")
     p.add_argument("--force", action="store_true", help="overwrite a non-empty run folder")
     p.add_argument("--no-progress", action="store_true")
@@ -135,7 +136,8 @@ def config_from_args(args) -> RunConfig:
                        beta=args.beta, seed=args.seed, device=args.device, dtype=args.dtype,
                        checkpoint_every=args.checkpoint_every, resolution=args.resolution, on_nan=args.on_nan,
                        max_retries=args.max_retries, trainer=args.trainer, ridge=args.ridge, compile=args.compile,
-                       eval_every=args.eval_every, dirichlet=args.dirichlet, quadrature=_quadrature(args.quadrature))
+                       eval_every=args.eval_every, dirichlet=args.dirichlet, quadrature=_quadrature(args.quadrature),
+                       threads=args.threads)
     validate(config)
     return config
 
@@ -176,8 +178,6 @@ def _check_device(name: str) -> None:
 
 
 def cmd_solve(args) -> int:
-    if args.threads:
-        torch.set_num_threads(args.threads)
     if args.resume is not None:
         if args.problem is not None:
             raise UsageError("give either a problem name or --resume DIR, not both")
@@ -214,7 +214,10 @@ def cmd_solve(args) -> int:
 def _print_summary(result, out: Path) -> None:
     h = result.history
     retried = f" after {result.rollbacks} rollback(s)" if result.rollbacks else ""
-    print(f"{result.status}{retried} after {len(h)} steps in {result.wall_seconds:.1f} s ({result.cpu_seconds:.1f} CPU s)")
+    threads = getattr(result, "threads", None)
+    where = f" on {threads} thread(s), load {result.load_at_start:.1f} at start" if threads else ""
+    print(f"{result.status}{retried} after {len(h)} steps in {result.wall_seconds:.1f} s ({result.cpu_seconds:.1f} CPU s)"
+          f"{where}")
     print(f"{'stage':>5} {'s':>11} {'steps':>6} {'loss start':>11} {'loss end':>11} {'seconds':>8}")
     for st in result.stages:
         s = f"{st.s_start:g}" if st.s_start == st.s_end else f"{st.s_start:g}->{st.s_end:g}"

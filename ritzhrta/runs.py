@@ -27,6 +27,7 @@ from .networks import MLP, TwoLayerNet
 from .results import History, Result
 from .schedule import PRESETS, Plateau, Stage, format_schedule, parse_schedule
 from .solver import DivergenceError, solve
+from .threads import default_threads, machine_load
 
 __all__ = ["RunConfig", "run", "resume_run", "load_run", "write_outputs", "config_file", "FILES", "LOSSES"]
 
@@ -73,6 +74,7 @@ class RunConfig:
     ridge: float | None = None
     compile: bool = False
     eval_every: int = 0
+    threads: int | None = None
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -84,6 +86,8 @@ class RunConfig:
                 raise ValueError(f"config key {f.name!r} must be {_describe(kind)}, got {value!r}")
         if self.on_nan not in ("stop", "rollback"):
             raise ValueError(f"on_nan must be 'stop' or 'rollback', got {self.on_nan!r}")
+        if self.threads is not None and self.threads < 1:
+            raise ValueError(f"threads must be a positive integer (or absent: chosen by measurement), got {self.threads}")
         if min(self.max_retries, self.checkpoint_every, self.resample_every, self.eval_every) < 0:
             raise ValueError("max_retries, checkpoint_every, resample_every and eval_every must be >= 0")
         if self.plateau is not None and (len(self.plateau) != 2):
@@ -137,8 +141,8 @@ _TYPES = {"problem": str, "schedule": str, "loss": str, "width": int, "k": int, 
           "points": int, "sampling": str, "resample_every": int, "beta": (int, float), "seed": int, "device": str,
           "dtype": str, "checkpoint_every": int, "resolution": int, "on_nan": str, "max_retries": int,
           "trainer": str, "ridge": (int, float), "compile": bool, "eval_every": int, "dirichlet": str,
-          "quadrature": list}
-_OPTIONAL = {"plateau", "points", "sampling", "ridge", "beta", "quadrature"}
+          "quadrature": list, "threads": int}
+_OPTIONAL = {"plateau", "points", "sampling", "ridge", "beta", "quadrature", "threads"}
 
 
 def _describe(kind) -> str:
@@ -212,14 +216,31 @@ def _keep_only_finite(out: Path, good: dict | None) -> None:
     (out / PREVIOUS).unlink(missing_ok=True)
 
 
+def apply_threads(config: RunConfig) -> tuple[int, float]:
+    """Set torch's intra-op threads: ``config.threads`` or :func:`default_threads` for this
+    problem size and the load now. Returns (threads, load average at start)."""
+    load = machine_load()
+    problem = config.build_problem()
+    if config.quadrature:
+        order, cells = config.quadrature
+        points = (order * cells) ** problem.dim
+    else:
+        points = config.points or problem.points
+    threads = config.threads or default_threads(config.width, points, load=load)
+    torch.set_num_threads(threads)
+    return threads, load
+
+
 def run(config: RunConfig, out: str | os.PathLike, progress: bool = True, outputs: bool = True) -> Result:
     """Solve as configured and write the run folder ``out`` (created if needed)."""
     out = Path(out)
+    threads, load = apply_threads(config)
     out.mkdir(parents=True, exist_ok=True)
     for name in ("checkpoint.pt", PREVIOUS):  # a rollback must never load an older run's state
         (out / name).unlink(missing_ok=True)
     _write_json(out / "config.json", config.to_dict())
     problem, result = _solve(config, out, None, progress)
+    result.threads, result.load_at_start = threads, load
     write_outputs(out, config, problem, result, plots=outputs)
     return result
 
@@ -234,7 +255,9 @@ def resume_run(out: str | os.PathLike, progress: bool = True, outputs: bool = Tr
     if not path.exists():
         raise ValueError(f"{out} has no checkpoint.pt to resume from")
     state = load_checkpoint(path)
+    threads, load = apply_threads(config)
     problem, result = _solve(config, out, state, progress)
+    result.threads, result.load_at_start = threads, load
     write_outputs(out, config, problem, result, plots=outputs)
     return result
 
@@ -283,7 +306,8 @@ def write_outputs(out: Path, config: RunConfig, problem, result: Result, plots: 
     """summary.json, history.csv and (with ``plots``) loss.png, solution.png, solution.vtu."""
     summary = {"problem": config.problem, "loss": config.loss, "schedule": config.schedule,
                "network": repr(result.net), "config": config.to_dict(), "torch": torch.__version__,
-               "threads": torch.get_num_threads(), "machine": platform.machine(),
+               "threads": getattr(result, "threads", torch.get_num_threads()),
+               "load_average_at_start": getattr(result, "load_at_start", None), "machine": platform.machine(),
                "rollbacks": getattr(result, "rollbacks", 0), **result.summary()}
     _write_json(out / "summary.json", summary)
     with atomic_write(out / "history.csv") as tmp:

@@ -188,3 +188,26 @@ def test_ritz_loss_refuses_bad_penalties():
     for bad in (-1, 0, float("nan"), float("inf"), True):
         with pytest.raises(ValueError, match="beta"):
             RitzLoss(beta=bad)
+
+
+def test_thread_default_follows_the_measurement():
+    from ritzhrta.threads import BREAK_EVEN, default_threads
+
+    assert default_threads(100, 1024, cores=2, load=0.0) == 1          # small: a second thread gained nothing
+    assert default_threads(1000, 1024, cores=2, load=0.2) == 2         # large and idle: 1.7x faster
+    assert default_threads(1000, 1024, cores=2, load=1.5) == 1         # one core busy: 2 threads lost
+    assert default_threads(10 ** 6, 10 ** 6, cores=1, load=0.0) == 1
+    assert 100 * 1024 < BREAK_EVEN <= 1000 * 1024
+
+
+def test_summary_records_threads_and_load(tmp_path, capsys):
+    import json
+
+    from ritzhrta.cli import main
+
+    assert main(["solve", "approx1d", "--schedule", "1:2", "--width", "8", "--k", "1", "--loss", "l2",
+                 "--threads", "1", "--out", str(tmp_path / "r"), "--no-progress"]) == 0
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text())
+    config = json.loads((tmp_path / "r" / "config.json").read_text())
+    assert summary["threads"] == 1 and config["threads"] == 1 and summary["load_average_at_start"] is not None
+    assert "on 1 thread(s)" in capsys.readouterr().out

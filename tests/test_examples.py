@@ -18,7 +18,8 @@ def load(name, monkeypatch, tmp_path):
 
 
 def test_every_example_is_tested():
-    tested = {"poisson2d_hrta", "poisson2d_ritz", "poisson2d_export", "custom_problem", "function_approximation"}
+    tested = {"poisson2d_hrta", "poisson2d_ritz", "poisson2d_export", "custom_problem", "function_approximation",
+              "poisson2d_gauss_newton"}
     assert {p.stem for p in EXAMPLES.glob("*.py")} == tested
 
 
@@ -47,3 +48,9 @@ def test_custom_problem(monkeypatch, tmp_path):
 def test_function_approximation(monkeypatch, tmp_path):
     m = load("function_approximation", monkeypatch, tmp_path)
     assert all(r.errors["l2"] < r.initial_errors["l2"] / 5 for r in m.results.values())
+
+
+def test_poisson2d_gauss_newton(monkeypatch, tmp_path):
+    m = load("poisson2d_gauss_newton", monkeypatch, tmp_path)
+    assert all(r.errors["h1"] < r.initial_errors["h1"] / 10 for r in m.gn.values())
+    assert m.galerkin["Nitsche"].errors["h1"] < m.galerkin["penalty β = 100"].errors["h1"]
