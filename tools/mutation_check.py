@@ -1,0 +1,32 @@
+"""Break each seam once and check that its test fails (issue: tests that can fail).
+
+    python tools/mutation_check.py     # each line: CAUGHT or MISSED, with the failing assertion
+"""
+import subprocess, sys, pathlib
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+M = [
+ ("ritzhrta/loop.py", "if not (stage.keep_optimizer and state.opt is not None and previous == stage.optimizer):", "if True:", "test_keep_optimizer_keeps_adam_moments"),
+ ("ritzhrta/steps.py", "                opt.state.pop(p, None)", "                pass", "test_refit_resets_only"),
+ ("ritzhrta/solver.py", "        net.set_s(stages[0].s_at(0))\n", "", "test_solve_sets_stage_zero"),
+ ("ritzhrta/loop.py", "if len(pending) >= sync_every or check or due or state.t == stage.steps:", "if len(pending) >= sync_every or check or due:", "test_sync_every"),
+ ("ritzhrta/schedule.py", "if t < max(2 * w, self.min_steps):", "if t < 2 * w:", "test_plateau_min_steps"),
+ ("ritzhrta/results.py", "w.writerow(row + [e.get(k, \"\") for k in keys])", "w.writerow(row)", "test_history_csv"),
+ ("ritzhrta/loop.py", "    except FloatingPointError as err:  # a non-finite least-squares solve\n        raise DivergenceError", "    except ZeroDivisionError as err:\n        raise DivergenceError", "test_divergence_inside_an_alternating"),
+ ("ritzhrta/cli.py", "EXIT_USAGE, EXIT_DIVERGED, EXIT_FAILED = 2, 3, 4", "EXIT_USAGE, EXIT_DIVERGED, EXIT_FAILED = 2, 3, 2", "test_a_failure_inside_a_run"),
+ ("ritzhrta/steps.py", "    fit_output_layer(net, problem, interior, loss, boundary=boundary,", "    fit_output_layer(net, problem, interior, type(loss)(), boundary=boundary,", "test_loss_object_reaches"),
+ ("ritzhrta/schedule.py", "    0.75\n", "    0.7\n", "test_doctests_run_and_pass"),
+ ("ritzhrta/steps.py", "                value = self.fn()\n", "                raise RuntimeError('x')\n", "test_compiled_steps_match_eager"),
+ ("ritzhrta/analytic.py", "per_row = (xt ** 2).sum(1) + (xt.shape[1] - 1 if order == 1 else 0)", "per_row = (xt ** 2).sum(1) * len(xt)", "test_cg_hidden_step"),
+ ("ritzhrta/losses.py", "                    a_mat = a_mat - cross - cross.T + self.beta * (pb * wd[:, None]).T @ pb", "                    a_mat = a_mat - cross + self.beta * (pb * wd[:, None]).T @ pb", "test_ritz_quadratic_form_matches"),
+ ("ritzhrta/threads.py", "    if cores == 1 or width * points < BREAK_EVEN or load > cores - 1:", "    if cores == 1 or width * points < BREAK_EVEN:", "test_thread_default"),
+]
+for path, old, new, test in M:
+    p = ROOT / path; src = p.read_text()
+    assert old in src, (path, old)
+    p.write_text(src.replace(old, new, 1))
+    try:
+        r = subprocess.run([str(ROOT/".venv/bin/python"), "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-k", test, "tests/"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+        tail = [l for l in r.stdout.splitlines() if "passed" in l or "failed" in l or "error" in l.lower()][-1:]
+        print(("CAUGHT " if r.returncode != 0 else "MISSED ") + test, tail, flush=True)
+    finally:
+        p.write_text(src)
