@@ -19,13 +19,12 @@ import problems
 from . import __version__, cli_studies
 from .cli_usage import UsageError, usage
 from .domains import METHODS
-from .io import load_checkpoint
 from .losses import DIRICHLET
-from .runs import LOSSES, RunConfig, config_file, load_run, read_config, resume_run, run
+from .runs import LOSSES, RunConfig, config_file, latest_checkpoint, load_run, read_config, resume_run, run
 from .schedule import LR_DECAYS, OPTIMIZERS, PRESETS, TRAINERS, format_schedule, parse_schedule
 
 DEFAULT_STEPS = 6000
-EXIT_USAGE, EXIT_DIVERGED, EXIT_FAILED = 2, 3, 4
+EXIT_USAGE, EXIT_DIVERGED, EXIT_FAILED, EXIT_INTERRUPTED = 2, 3, 4, 130
 
 
 
@@ -122,7 +121,7 @@ def _quadrature(text: str | None) -> list | None:
 
 def config_from_args(args) -> RunConfig:
     """The :class:`RunConfig` described by ``solve`` arguments."""
-    if args.schedule:
+    if args.schedule is not None:
         if args.steps is not None:
             raise UsageError("--steps applies to --preset; a --schedule gives its own step counts")
         schedule = format_schedule(parse_schedule(args.schedule))
@@ -183,12 +182,7 @@ def cmd_solve(args) -> int:
             raise UsageError("give either a problem name or --resume DIR, not both")
         with usage():
             validate(read_config(args.resume))
-            latest = args.resume / "checkpoint.pt"
-            if not latest.exists():
-                latest = args.resume / "checkpoint.prev.pt"
-            if not latest.exists():
-                raise ValueError(f"{args.resume} has no checkpoint.pt to resume from")
-            load_checkpoint(latest)  # a corrupt checkpoint is bad input, refused before anything runs
+            latest_checkpoint(args.resume)  # unreadable checkpoints (both) are bad input, refused before anything runs
         result, out = resume_run(args.resume, progress=not args.no_progress), args.resume
     else:
         if args.config is not None:
@@ -203,11 +197,17 @@ def cmd_solve(args) -> int:
         else:
             with usage():
                 config = config_from_args(args)
-        out = args.out or Path("runs") / config.problem
+        out = args.out or (Path(config.out) if config.out else Path("runs") / config.problem)
+        if out.exists() and not out.is_dir():
+            raise UsageError(f"--out {out} is an existing file, not a folder; choose another path")
         if out.exists() and any(out.iterdir()) and not args.force:
             raise UsageError(f"run folder {out} exists and is not empty; pass --force to overwrite or choose --out")
         result = run(config, out, progress=not args.no_progress)
     _print_summary(result, out)
+    if result.status == "interrupted":
+        print(f"ritzhrta: interrupted after step {len(result.history)}; checkpoint written; resume with: "
+              f"ritzhrta solve --resume {out}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return EXIT_DIVERGED if result.status == "diverged" else 0
 
 
@@ -272,6 +272,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as err:
         print(f"ritzhrta: error: {err}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("ritzhrta: interrupted (the last checkpoint in the run folder is kept)", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except Exception as err:  # noqa: BLE001 - a failure inside a run: one line, its own exit code
         if os.environ.get("RITZHRTA_DEBUG"):
             raise

@@ -102,19 +102,33 @@ class RunState:
         return out
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process plus its finished child processes (torch.compile's compiler
+    workers run as children: they count once they have exited)."""
+    try:
+        import resource
+
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return time.process_time() + children.ru_utime + children.ru_stime
+    except (ImportError, OSError):
+        return time.process_time()
+
+
 def _params(net: nn.Module) -> list[Tensor]:
     return [q for q in net.parameters() if q.requires_grad]
 
 
 def run_stages(run: Run, state: RunState, bar) -> Result:
     """Run the remaining stages; ``bar`` is a progress bar (``update``, ``set_postfix_str``, ``close``)."""
-    state.start_wall, state.start_cpu = time.perf_counter() - state.elapsed, time.process_time()
+    state.start_wall, state.start_cpu = time.perf_counter() - state.elapsed, cpu_seconds()
     status = "finished"
     try:
         while state.stage < len(run.stages):
             stage_fn = gradient_stage if run.stages[state.stage].trainer == "gradient" else solve_stage
             if stage_fn(run, state, bar):
                 status = "stopped"
+                if run.checkpoint:  # a stop (callback, Ctrl-C) loses nothing
+                    run.checkpoint(state.to_dict(run))
                 break
     except DivergenceError as err:
         err.result = result_of(run, state, "diverged")
@@ -128,7 +142,7 @@ def run_stages(run: Run, state: RunState, bar) -> Result:
 def result_of(run: Run, state: RunState, status: str) -> Result:
     return Result(net=run.net, history=state.history, stages=state.reports, errors=run.errors(),
                   initial_errors=run.initial_errors, wall_seconds=time.perf_counter() - state.start_wall,
-                  cpu_seconds=time.process_time() - state.start_cpu, status=status,
+                  cpu_seconds=cpu_seconds() - state.start_cpu, status=status,
                   compiled_steps=run.compiler.compiled if run.compiler else 0)
 
 

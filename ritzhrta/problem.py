@@ -5,6 +5,7 @@ Callables take a tensor x of shape (n, d) and return (n,) (gradients: (n, d)).
 """
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import dataclass
 from typing import Callable, Union
@@ -108,6 +109,11 @@ class Problem(_HasExact):
             value = getattr(self, name)
             if not isinstance(value, numbers.Real):
                 _check_callable(name, value, allow_none=False)
+            elif not math.isfinite(value):
+                raise ValueError(f"{name} must be finite, got {value}")
+        if isinstance(self.potential, numbers.Real) and self.potential < 0:
+            raise ValueError(f"potential V must be >= 0 (with V < 0 the energy of −Δu + Vu = f can be unbounded "
+                             f"below and the problem ill-posed), got {self.potential}")
         for name in ("dirichlet", "neumann", "dirichlet_where", "exact", "exact_grad"):
             _check_callable(name, getattr(self, name))
         if self.dirichlet_where is not None and self.dirichlet is None:
@@ -130,8 +136,12 @@ class Problem(_HasExact):
         return _coefficient(self.source, x, "source")
 
     def V(self, x: Tensor) -> Tensor:
-        """The coefficient V(x), shape (n,)."""
-        return _coefficient(self.potential, x, "potential")
+        """The coefficient V(x) >= 0, shape (n,) (a negative value is a ``ValueError``)."""
+        v = _coefficient(self.potential, x, "potential")
+        if bool((v < 0).any()):
+            raise ValueError(f"problem {self.name!r}: the potential V must be >= 0, got {float(v.min()):g} "
+                             "at a point (the energy would be unbounded below)")
+        return v
 
     def h(self, x: Tensor) -> Tensor:
         """Dirichlet data h(x), shape (n,)."""

@@ -108,6 +108,7 @@ class Result:
     def summary(self) -> dict[str, Any]:
         """A JSON-ready summary (no network)."""
         return {"status": self.status, "message": self.message, "steps": len(self.history), "final_loss": self.final_loss,
+                "best_loss": min(self.history.loss) if len(self.history) else None,
                 "errors": self.errors, "initial_errors": self.initial_errors,
                 "wall_seconds": self.wall_seconds, "cpu_seconds": self.cpu_seconds,
                 "steps_per_second": len(self.history) / self.wall_seconds if self.wall_seconds else None,

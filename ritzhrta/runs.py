@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import platform
 import shutil
@@ -75,6 +76,7 @@ class RunConfig:
     compile: bool = False
     eval_every: int = 0
     threads: int | None = None
+    out: str | None = None
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -86,6 +88,15 @@ class RunConfig:
                 raise ValueError(f"config key {f.name!r} must be {_describe(kind)}, got {value!r}")
         if self.on_nan not in ("stop", "rollback"):
             raise ValueError(f"on_nan must be 'stop' or 'rollback', got {self.on_nan!r}")
+        for name in ("points", "width", "k", "depth", "resolution"):
+            value = getattr(self, name)
+            if value is not None and value < (2 if name == "resolution" else 1):
+                raise ValueError(f"{name} must be a positive integer{' >= 2' if name == 'resolution' else ''}, "
+                                 f"got {value}")
+        for name in ("beta", "lr", "ridge"):
+            value = getattr(self, name)
+            if value is not None and not (math.isfinite(value) and (value > 0 or (name == "ridge" and value == 0))):
+                raise ValueError(f"{name} must be a finite number > 0, got {value}")
         if self.threads is not None and self.threads < 1:
             raise ValueError(f"threads must be a positive integer (or absent: chosen by measurement), got {self.threads}")
         if min(self.max_retries, self.checkpoint_every, self.resample_every, self.eval_every) < 0:
@@ -141,15 +152,15 @@ _TYPES = {"problem": str, "schedule": str, "loss": str, "width": int, "k": int, 
           "points": int, "sampling": str, "resample_every": int, "beta": (int, float), "seed": int, "device": str,
           "dtype": str, "checkpoint_every": int, "resolution": int, "on_nan": str, "max_retries": int,
           "trainer": str, "ridge": (int, float), "compile": bool, "eval_every": int, "dirichlet": str,
-          "quadrature": list, "threads": int}
-_OPTIONAL = {"plateau", "points", "sampling", "ridge", "beta", "quadrature", "threads"}
+          "quadrature": list, "threads": int, "out": str}
+_OPTIONAL = {"plateau", "points", "sampling", "ridge", "beta", "quadrature", "threads", "out"}
 
 
 def _describe(kind) -> str:
     return " or ".join(k.__name__ for k in kind) if isinstance(kind, tuple) else kind.__name__
 
 
-def _solve(config: RunConfig, out: Path, resume: dict | None, progress: bool):
+def _solve(config: RunConfig, out: Path, resume: dict | None, progress: bool, stop=None):
     """Solve; with ``on_nan="rollback"`` a divergence restarts from the last checkpoint
     (or the initial parameters) with the learning rate halved, at most ``max_retries`` times."""
     problem, stages = config.build_problem(), config.stages()
@@ -164,6 +175,7 @@ def _solve(config: RunConfig, out: Path, resume: dict | None, progress: bool):
                 with atomic_write(out / PREVIOUS) as tmp:
                     shutil.copyfile(ckpt, tmp)
             save_checkpoint(ckpt, {**state, "lr_scale": scale, "rollbacks": retries})
+            _write_progress(out, config, state)
 
         try:
             result = solve(problem, net, stages, loss=config.build_loss(), lr=config.lr, points=config.points,
@@ -171,7 +183,8 @@ def _solve(config: RunConfig, out: Path, resume: dict | None, progress: bool):
                            progress=progress, checkpoint=save,
                            checkpoint_every=config.checkpoint_every, resume=resume, lr_scale=scale,
                            compile=config.compile, eval_every=config.eval_every,
-                           quadrature=tuple(config.quadrature) if config.quadrature else None)
+                           quadrature=tuple(config.quadrature) if config.quadrature else None,
+                           callback=(lambda info: stop.is_set()) if stop is not None else None)
         except DivergenceError as err:
             good = _last_finite(out, len(err.result.history))
             if config.on_nan != "rollback" or retries >= config.max_retries:
@@ -189,6 +202,70 @@ def _solve(config: RunConfig, out: Path, resume: dict | None, progress: bool):
 
 
 PREVIOUS = "checkpoint.prev.pt"
+
+
+def _write_progress(out: Path, config: RunConfig, state: dict) -> None:
+    """history.csv and a summary with status "running" at every checkpoint, to watch a run."""
+    history = History.from_dict(state["history"])
+    with atomic_write(out / "history.csv") as tmp:
+        history.write_csv(tmp)
+    _write_json(out / "summary.json", {"problem": config.problem, "status": "running", "steps": len(history),
+                                       "stage": state["stage"], "last_loss": history.loss[-1] if len(history) else None,
+                                       "best_loss": min(history.loss) if len(history) else None,
+                                       "config": config.to_dict()})
+
+
+def latest_checkpoint(out: Path) -> tuple[dict, str | None]:
+    """The state of the newest readable checkpoint of a run folder, and a note when
+    checkpoint.pt was unreadable or missing and checkpoint.prev.pt was used instead."""
+    path, prev = out / "checkpoint.pt", out / PREVIOUS
+    if not path.exists() and not prev.exists():
+        raise ValueError(f"{out} has no checkpoint.pt to resume from")
+    if path.exists():
+        try:
+            return load_checkpoint(path), None
+        except ValueError as err:
+            if not prev.exists():
+                raise
+            reason = str(err).split(":")[0]
+    else:
+        reason = "checkpoint.pt is missing"
+    state = load_checkpoint(prev)  # raises ValueError if this one is broken too
+    return state, f"{reason}; resuming from {PREVIOUS} (step {len(state['history']['step'])})"
+
+
+class Interrupt:
+    """While active, SIGINT and SIGTERM ask the run to stop after the current step (the
+    solve's callback returns True, a checkpoint is written); a second signal raises
+    KeyboardInterrupt at once."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.event, self.previous = threading.Event(), {}
+
+    def is_set(self) -> bool:
+        return self.event.is_set()
+
+    def _handler(self, signum, frame) -> None:
+        if self.event.is_set():
+            raise KeyboardInterrupt
+        self.event.set()
+
+    def __enter__(self) -> "Interrupt":
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self.previous[sig] = signal.signal(sig, self._handler)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import signal
+
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
 
 
 def _last_finite(out: Path, finite_steps: int) -> dict | None:
@@ -238,10 +315,19 @@ def run(config: RunConfig, out: str | os.PathLike, progress: bool = True, output
     out.mkdir(parents=True, exist_ok=True)
     for name in ("checkpoint.pt", PREVIOUS):  # a rollback must never load an older run's state
         (out / name).unlink(missing_ok=True)
-    _write_json(out / "config.json", config.to_dict())
-    problem, result = _solve(config, out, None, progress)
+    _write_json(out / "config.json", {**config.to_dict(), "threads": threads})  # resume keeps the threads
+    return _finish(config, out, None, progress, outputs, threads, load)
+
+
+def _finish(config: RunConfig, out: Path, state: dict | None, progress: bool, outputs: bool, threads: int,
+            load: float) -> Result:
+    """Solve (SIGINT/SIGTERM stop it after the current step, with a checkpoint) and write the outputs."""
+    with Interrupt() as stop:
+        problem, result = _solve(config, out, state, progress, stop)
     result.threads, result.load_at_start = threads, load
-    write_outputs(out, config, problem, result, plots=outputs)
+    if stop.is_set() and result.status == "stopped":
+        result.status = "interrupted"
+    write_outputs(out, config, problem, result, plots=outputs and result.status != "interrupted")
     return result
 
 
@@ -249,17 +335,11 @@ def resume_run(out: str | os.PathLike, progress: bool = True, outputs: bool = Tr
     """Continue the run in ``out`` from its last checkpoint and rewrite its outputs."""
     out = Path(out)
     config = read_config(out)
-    path = out / "checkpoint.pt"
-    if not path.exists():  # a kill between the two copies can leave only the previous one
-        path = out / PREVIOUS
-    if not path.exists():
-        raise ValueError(f"{out} has no checkpoint.pt to resume from")
-    state = load_checkpoint(path)
+    state, note = latest_checkpoint(out)  # a kill between the two copies can leave only the previous one
+    if note:
+        print(f"ritzhrta: {note}", file=sys.stderr)
     threads, load = apply_threads(config)
-    problem, result = _solve(config, out, state, progress)
-    result.threads, result.load_at_start = threads, load
-    write_outputs(out, config, problem, result, plots=outputs)
-    return result
+    return _finish(config, out, state, progress, outputs, threads, load)
 
 
 def read_config(out: Path) -> RunConfig:

@@ -21,10 +21,11 @@ def interrupt(monkeypatch):
     real = runs.solve
 
     def install(step: int) -> None:
-        def interrupted(*args, **kwargs):
+        def interrupted(*args, callback=None, **kwargs):
             def stop(info):
                 if info.step == step:
                     raise KeyboardInterrupt
+                return callback(info) if callback is not None else None
             return real(*args, callback=stop, **kwargs)
         monkeypatch.setattr(runs, "solve", interrupted)
 
