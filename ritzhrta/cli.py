@@ -126,7 +126,7 @@ def config_from_args(args) -> RunConfig:
             raise UsageError("--steps applies to --preset; a --schedule gives its own step counts")
         schedule = format_schedule(parse_schedule(args.schedule))
     else:
-        schedule = format_schedule(PRESETS[args.preset or "homotopy"](args.steps or DEFAULT_STEPS))
+        schedule = format_schedule(PRESETS[args.preset or "homotopy"](DEFAULT_STEPS if args.steps is None else args.steps))
     _check_device(args.device)
     config = RunConfig(problem=args.problem, schedule=schedule, loss=args.loss, width=args.width, k=args.k,
                        depth=args.depth, ntk_scaling=not args.standard_scaling, lr=args.lr, optimizer=args.optimizer,
@@ -176,8 +176,26 @@ def _check_device(name: str) -> None:
         raise UsageError(f"unsupported device {name!r}; use cpu, cuda or cuda:N")
 
 
+_ALWAYS_ALLOWED = {"command", "problem", "resume", "config", "out", "force", "no_progress"}
+
+
+def _ignored_options(args) -> list[str]:
+    """Run options given on the command line that --resume / --config would ignore."""
+    defaults = vars(build_parser().parse_args(["solve"]))
+    return [f"--{k.replace('_', '-')}" for k, v in vars(args).items()
+            if k not in _ALWAYS_ALLOWED and v != defaults.get(k)]
+
+
 def cmd_solve(args) -> int:
+    if args.resume is not None or args.config is not None:
+        ignored = _ignored_options(args)
+        if ignored:
+            source = f"{args.resume}/config.json" if args.resume is not None else str(args.config)
+            raise UsageError(f"{', '.join(ignored)} would be ignored: the settings come from {source} "
+                             "(edit that file instead)")
     if args.resume is not None:
+        if args.out is not None:
+            raise UsageError("--resume DIR continues in DIR; --out does not apply")
         if args.problem is not None:
             raise UsageError("give either a problem name or --resume DIR, not both")
         with usage():

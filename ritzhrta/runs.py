@@ -105,6 +105,8 @@ class RunConfig:
             raise ValueError(f"plateau must be [window, rel_tol], got {self.plateau!r}")
         if self.quadrature is not None and (len(self.quadrature) != 2):
             raise ValueError(f"quadrature must be [order, cells], got {self.quadrature!r}")
+        if self.quadrature is not None and self.resample_every:
+            raise ValueError("a quadrature rule is fixed: resample_every needs sampled points")
         if self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
 

@@ -1,10 +1,13 @@
 """The torch thread count of a run, chosen by measurement (benchmarks/results/threads.md).
 
 On this project's 2-core machine one H¹ Adam step of width 100 × 1024 points ran no
-faster with 2 threads than with 1 (and used twice the CPU), width 1000 × 1024 ran 1.7×
-faster idle (0.57–0.62× the wall time from 1000 × 1024 up); with one core busy, 2 threads gained at
-most 1.1× and lost up to 2.8× (small sizes). So: one thread
-for small problems or on a busy machine, otherwise all cores.
+faster with 2 threads than with 1 (and used twice the CPU); from width 1000 × 1024 up,
+2 threads took 0.57–0.62× the wall time of 1 thread on an idle machine; with one core
+busy, 2 threads gained at most 1.1× and lost up to 2.8×. A run that uses 2 threads when
+idle is therefore ≥ 1.7× slower once another process takes a core, which breaks the
+project's bound for its default runs (busy ≤ 1.5× idle wall time; the default problems
+are width 1000 × 1024 points). So: one thread below width × points = 4·10⁶ (the default
+runs are 10⁶) or when the load leaves no core free, otherwise all cores.
 """
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ import os
 
 __all__ = ["default_threads", "machine_load", "BREAK_EVEN"]
 
-BREAK_EVEN = 200_000  # width × points above which a second thread pays off on an idle machine
+BREAK_EVEN = 4_000_000  # width × points from which a run uses all cores (when the machine is idle)
 
 
 def machine_load() -> float:

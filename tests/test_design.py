@@ -194,10 +194,11 @@ def test_thread_default_follows_the_measurement():
     from ritzhrta.threads import BREAK_EVEN, default_threads
 
     assert default_threads(100, 1024, cores=2, load=0.0) == 1          # small: a second thread gained nothing
-    assert default_threads(1000, 1024, cores=2, load=0.2) == 2         # large and idle: 1.7x faster
-    assert default_threads(1000, 1024, cores=2, load=1.5) == 1         # one core busy: 2 threads lost
+    assert default_threads(1000, 1024, cores=2, load=0.2) == 1         # the default runs: busy ≤ 1.5x idle
+    assert default_threads(1000, 4096, cores=2, load=0.2) == 2         # large and idle: 1.75x faster
+    assert default_threads(1000, 4096, cores=2, load=1.5) == 1         # one core busy: 2 threads lost 1.3x
     assert default_threads(10 ** 6, 10 ** 6, cores=1, load=0.0) == 1
-    assert 100 * 1024 < BREAK_EVEN <= 1000 * 1024
+    assert 1000 * 1024 < BREAK_EVEN <= 1000 * 4096
 
 
 def test_summary_records_threads_and_load(tmp_path, capsys):
