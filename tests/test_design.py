@@ -212,3 +212,17 @@ def test_summary_records_threads_and_load(tmp_path, capsys):
     config = json.loads((tmp_path / "r" / "config.json").read_text())
     assert summary["threads"] == 1 and config["threads"] == 1 and summary["load_average_at_start"] is not None
     assert "on 1 thread(s)" in capsys.readouterr().out
+
+
+@pytest.mark.skipif((__import__("os").cpu_count() or 1) < 2, reason="one core: no other core to be busy")
+def test_busy_machine_hint(tmp_path, capsys, monkeypatch):
+    import ritzhrta.runs as runs
+    from ritzhrta.cli import main
+
+    monkeypatch.setattr(runs, "machine_load", lambda: 7.5)
+    args = ["solve", "approx1d", "--schedule", "1:2", "--width", "8", "--k", "1", "--loss", "l2", "--no-progress"]
+    assert main([*args, "--out", str(tmp_path / "a")]) == 0
+    err = capsys.readouterr().err
+    assert "machine is busy (load 7.5" in err and "1 thread" in err
+    assert main([*args, "--threads", "2", "--out", str(tmp_path / "b")]) == 0
+    assert "consider --threads 1" in capsys.readouterr().err
