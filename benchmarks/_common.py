@@ -56,3 +56,18 @@ def output_dir(out: Path | None, quick: bool) -> Path:
 
         return Path(tempfile.mkdtemp(prefix="ritzhrta-quick-"))
     return RESULTS
+
+
+def parse_args(doc: str, argv=None, extra=None):
+    """The common command line of a benchmark: --quick, --out (resolved by :func:`output_dir`);
+    ``extra(parser)`` adds a script's own options."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="seconds; what the tests run")
+    parser.add_argument("--out", type=Path, default=None, help="default: results/ (--quick: a temporary folder)")
+    if extra is not None:
+        extra(parser)
+    args = parser.parse_args(argv)
+    args.out = output_dir(args.out, args.quick)
+    return args

@@ -6,7 +6,6 @@ error for ridges 1e-6 … 1e-12 and widths 250/500/1000 (float64, seed 0, one th
 """
 from __future__ import annotations
 
-import argparse
 import csv
 import sys
 from pathlib import Path
@@ -15,18 +14,14 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import problems  # noqa: E402
-from _common import output_dir  # noqa: E402
+from _common import parse_args  # noqa: E402
 from ritzhrta import RitzLoss, TwoLayerNet, relative_errors  # noqa: E402
 from ritzhrta.lstsq import fit_output_layer  # noqa: E402
 from ritzhrta.solver import default_quadrature  # noqa: E402
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--out", type=Path, default=None, help="default: results/ (--quick: a temporary folder)")
-    args = parser.parse_args(argv)
-    args.out = output_dir(args.out, args.quick)
+    args = parse_args(__doc__, argv)
     torch.set_num_threads(1)
     widths = (40,) if args.quick else (250, 500, 1000)
     ridges = (1e-6, 1e-11) if args.quick else (1e-6, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12)

@@ -7,7 +7,6 @@ ritzhrta's thread default (:func:`ritzhrta.threads.default_threads`).
 """
 from __future__ import annotations
 
-import argparse
 import csv
 import os
 import subprocess
@@ -19,7 +18,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import problems  # noqa: E402
-from _common import output_dir  # noqa: E402
+from _common import parse_args  # noqa: E402
 from ritzhrta import H1Loss, TwoLayerNet  # noqa: E402
 
 
@@ -45,11 +44,7 @@ def time_steps(width: int, points: int, threads: int, steps: int) -> tuple[float
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--out", type=Path, default=None, help="default: results/ (--quick: a temporary folder)")
-    args = parser.parse_args(argv)
-    args.out = output_dir(args.out, args.quick)
+    args = parse_args(__doc__, argv)
     sizes = [(100, 1024)] if args.quick else [(100, 1024), (1000, 1024), (1000, 4096), (4000, 4096), (4000, 16384)]
     steps = 3 if args.quick else 20
     rows = []

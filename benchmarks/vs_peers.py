@@ -21,7 +21,6 @@ training). DeepXDE is not run yet (see docs/PERFORMANCE.md).
 """
 from __future__ import annotations
 
-import argparse
 import csv
 import math
 import sys
@@ -33,7 +32,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import problems  # noqa: E402
-from _common import output_dir  # noqa: E402
+from _common import parse_args  # noqa: E402
 from ritzhrta import H1Loss, RitzLoss, Stage, TwoLayerNet, homotopy, relative_errors, solve  # noqa: E402
 from ritzhrta.gauss_newton import gauss_newton_fit  # noqa: E402
 from ritzhrta.lstsq import GALERKIN_RIDGE, fit_output_layer  # noqa: E402
@@ -183,12 +182,8 @@ def time_to(rows, target):
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--out", type=Path, default=None, help="default: results/ (--quick: a temporary folder)")
-    parser.add_argument("--no-adam", action="store_true", help="skip the slow Adam curves")
-    args = parser.parse_args(argv)
-    args.out = output_dir(args.out, args.quick)
+    args = parse_args(__doc__, argv, lambda parser: parser.add_argument("--no-adam", action="store_true",
+                                                                         help="skip the slow Adam curves"))
     torch.set_num_threads(1)
     try:
         import skfem  # noqa: F401
