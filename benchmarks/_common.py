@@ -71,3 +71,12 @@ def parse_args(doc: str, argv=None, extra=None):
     args = parser.parse_args(argv)
     args.out = output_dir(args.out, args.quick)
     return args
+
+
+def write_rows(path: Path, rows: list[dict], fields: Sequence[str] | None = None) -> None:
+    """Write all rows as one CSV file (header from the first row unless ``fields``)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(fields or rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)

@@ -6,7 +6,6 @@ error for ridges 1e-6 … 1e-12 and widths 250/500/1000 (float64, seed 0, one th
 """
 from __future__ import annotations
 
-import csv
 import sys
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import problems  # noqa: E402
-from _common import parse_args  # noqa: E402
+from _common import parse_args, write_rows  # noqa: E402
 from ritzhrta import RitzLoss, TwoLayerNet, relative_errors  # noqa: E402
 from ritzhrta.lstsq import fit_output_layer  # noqa: E402
 from ritzhrta.solver import default_quadrature  # noqa: E402
@@ -41,11 +40,7 @@ def main(argv=None) -> int:
                 rows.append({"problem": name, "width": width, "ridge": ridge, "rel_h1": e["h1"], "rel_l2": e["l2"]})
                 print(rows[-1], flush=True)
     name = "galerkin_ridge_quick" if args.quick else "galerkin_ridge"
-    args.out.mkdir(parents=True, exist_ok=True)
-    with (args.out / f"{name}.csv").open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_rows(args.out / f"{name}.csv", rows)
     lines = ["| problem | width | " + " | ".join(f"ridge {r:g}" for r in ridges) + " |",
              "|---|---|" + "---|" * len(ridges)]
     for pname in dict.fromkeys(r["problem"] for r in rows):

@@ -7,7 +7,6 @@ ritzhrta's thread default (:func:`ritzhrta.threads.default_threads`).
 """
 from __future__ import annotations
 
-import csv
 import os
 import subprocess
 import sys
@@ -18,7 +17,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import problems  # noqa: E402
-from _common import parse_args  # noqa: E402
+from _common import parse_args, write_rows  # noqa: E402
 from ritzhrta import H1Loss, TwoLayerNet  # noqa: E402
 
 
@@ -63,11 +62,7 @@ def main(argv=None) -> int:
             if busy is not None:
                 busy.kill()
     name = "threads_quick" if args.quick else "threads"
-    args.out.mkdir(parents=True, exist_ok=True)
-    with (args.out / f"{name}.csv").open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_rows(args.out / f"{name}.csv", rows)
     lines = ["| load | width × points | 1 thread wall ms | 2 threads wall ms | 2 threads / 1 thread (wall) |",
              "|---|---|---|---|---|"]
     for load in dict.fromkeys(r["load"] for r in rows):

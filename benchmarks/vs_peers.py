@@ -21,7 +21,6 @@ training). DeepXDE is not run yet (see docs/PERFORMANCE.md).
 """
 from __future__ import annotations
 
-import csv
 import math
 import sys
 import time
@@ -32,7 +31,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import problems  # noqa: E402
-from _common import parse_args  # noqa: E402
+from _common import parse_args, write_rows  # noqa: E402
 from ritzhrta import H1Loss, RitzLoss, Stage, TwoLayerNet, homotopy, relative_errors, solve  # noqa: E402
 from ritzhrta.gauss_newton import gauss_newton_fit  # noqa: E402
 from ritzhrta.lstsq import GALERKIN_RIDGE, fit_output_layer  # noqa: E402
@@ -212,11 +211,7 @@ def main(argv=None) -> int:
 
 def write(rows, out: Path, name: str) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    fields = ["problem", "method", "setting", "cpu_seconds", "rel_h1", "rel_l2"]
-    with (out / f"{name}.csv").open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_rows(out / f"{name}.csv", rows, ["problem", "method", "setting", "cpu_seconds", "rel_h1", "rel_l2"])
     lines = ["CPU seconds (one thread) to reach a relative H¹ error; – = not reached in the runs made.", "",
              "| problem | method | " + " | ".join(f"≤ {t:g}" for t in TARGETS) + " | best rel H¹ |",
              "|---|---|" + "---|" * (len(TARGETS) + 1)]

@@ -231,7 +231,7 @@ def _step(run: Run, state: RunState, stage: Stage, check_before_step: bool) -> T
 
 def solve_stage(run: Run, state: RunState, bar) -> bool:
     """A stage of exact solves (alternating, galerkin, gauss-newton): one history row per
-    iteration (lr recorded as 0); True if the callback asked to stop."""
+    iteration (lr recorded as 0); True if the callback asked to stop (honoured at the stage end)."""
     p, stage = state.stage, run.stages[state.stage]
     s, t_stage, first = stage.s_at(0), time.perf_counter(), state.step
     run.net.set_s(s)
@@ -250,12 +250,12 @@ def solve_stage(run: Run, state: RunState, bar) -> bool:
         raise
     except FloatingPointError as err:  # a non-finite least-squares solve
         raise DivergenceError(f"{err} ({stage.trainer} stage {p + 1}, s = {s:g})") from None
-    if stop:
-        return True
+    # a stop asked for mid-stage takes effect at the stage end: a solve stage has no
+    # resumable state inside it, so stopping there keeps resume exact
     _end_stage(run, state, StageReport(p, s, s, state.step - first, losses[0] if losses else math.nan,
                                        min(losses) if losses else math.nan, time.perf_counter() - t_stage,
                                        len(losses) < stage.steps - state.t))
-    return False
+    return stop
 
 
 def _ridge(stage: Stage) -> float:

@@ -272,3 +272,22 @@ def test_negative_potential_and_out_config_key(tmp_path, capsys):
                                 "out": str(tmp_path / "from-config"), "resolution": 10}))
     assert main(["solve", "--config", str(path), "--no-progress"]) == 0
     assert (tmp_path / "from-config" / "summary.json").exists()
+
+
+def test_a_stop_inside_a_solve_stage_waits_for_the_stage_end_and_resume_is_exact(tmp_path):
+    from ritzhrta import L2Loss, Stage, TwoLayerNet, solve
+
+    pb = problems.get("approx1d")
+    stages = (Stage(4, 0.5, trainer="alternating"), Stage(4, 1.0, trainer="alternating"), Stage(5, 1.0))
+
+    def fresh():
+        torch.manual_seed(0)
+        return TwoLayerNet(1, 30, k=1, s=0.5).double()
+
+    whole = solve(pb, fresh(), stages, loss=L2Loss(), progress=False)
+    saved = []
+    first = solve(pb, fresh(), stages, loss=L2Loss(), progress=False, checkpoint=saved.append,
+                  callback=lambda info: info.step == 2)
+    assert first.status == "stopped" and len(first.stages) == 1 and saved[-1]["stage"] == 1
+    rest = solve(pb, fresh(), stages, loss=L2Loss(), progress=False, resume=saved[-1])
+    assert rest.history.loss == whole.history.loss and rest.errors == whole.errors
