@@ -295,9 +295,10 @@ def _keep_only_finite(out: Path, good: dict | None) -> None:
     (out / PREVIOUS).unlink(missing_ok=True)
 
 
-def apply_threads(config: RunConfig) -> tuple[int, float]:
+def apply_threads(config: RunConfig, hint: bool = True) -> tuple[int, float]:
     """Set torch's intra-op threads: ``config.threads`` or :func:`default_threads` for this
-    problem size and the load now. Returns (threads, load average at start)."""
+    problem size and the load now; with ``hint``, one line on stderr when the machine is busy.
+    Returns (threads, load average at start)."""
     load = machine_load()
     problem = config.build_problem()
     if config.quadrature:
@@ -307,7 +308,7 @@ def apply_threads(config: RunConfig) -> tuple[int, float]:
         points = config.points or problem.points
     threads = config.threads or default_threads(config.width, points, load=load)
     cores = os.cpu_count() or 1
-    if load > cores - 1 and cores > 1:
+    if hint and load > cores - 1 and cores > 1:
         advice = (f"{threads} threads on a busy machine ran up to 2.8x slower than 1 in our measurement; "
                   "consider --threads 1") if threads > 1 else "running on 1 thread; steps will be slower than idle"
         print(f"ritzhrta: the machine is busy (load {load:.1f} on {cores} cores): {advice}", file=sys.stderr)
@@ -318,7 +319,7 @@ def apply_threads(config: RunConfig) -> tuple[int, float]:
 def run(config: RunConfig, out: str | os.PathLike, progress: bool = True, outputs: bool = True) -> Result:
     """Solve as configured and write the run folder ``out`` (created if needed)."""
     out = Path(out)
-    threads, load = apply_threads(config)
+    threads, load = apply_threads(config, hint=progress)  # the hint goes with the progress display
     out.mkdir(parents=True, exist_ok=True)
     for name in ("checkpoint.pt", PREVIOUS):  # a rollback must never load an older run's state
         (out / name).unlink(missing_ok=True)
@@ -345,7 +346,7 @@ def resume_run(out: str | os.PathLike, progress: bool = True, outputs: bool = Tr
     state, note = latest_checkpoint(out)  # a kill between the two copies can leave only the previous one
     if note:
         print(f"ritzhrta: {note}", file=sys.stderr)
-    threads, load = apply_threads(config)
+    threads, load = apply_threads(config, hint=progress)
     return _finish(config, out, state, progress, outputs, threads, load)
 
 

@@ -220,9 +220,11 @@ def test_busy_machine_hint(tmp_path, capsys, monkeypatch):
     from ritzhrta.cli import main
 
     monkeypatch.setattr(runs, "machine_load", lambda: 7.5)
-    args = ["solve", "approx1d", "--schedule", "1:2", "--width", "8", "--k", "1", "--loss", "l2", "--no-progress"]
+    args = ["solve", "approx1d", "--schedule", "1:2", "--width", "8", "--k", "1", "--loss", "l2"]
     assert main([*args, "--out", str(tmp_path / "a")]) == 0
     err = capsys.readouterr().err
     assert "machine is busy (load 7.5" in err and "1 thread" in err
     assert main([*args, "--threads", "2", "--out", str(tmp_path / "b")]) == 0
     assert "consider --threads 1" in capsys.readouterr().err
+    assert main([*args, "--no-progress", "--out", str(tmp_path / "c")]) == 0  # no progress display: no hint
+    assert "busy" not in capsys.readouterr().err
