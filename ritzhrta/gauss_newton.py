@@ -30,7 +30,7 @@ from torch import Tensor, nn
 
 from .domains import Points
 from .losses import Columns
-from .lstsq import GALERKIN_RIDGE, fit_output_layer
+from .lstsq import fit_output_layer, galerkin_ridge
 from .networks import MLP, TwoLayerNet
 
 __all__ = ["gauss_newton_fit", "parameter_columns", "check_gauss_newton", "DENSE_LIMIT", "GNReport"]
@@ -160,11 +160,12 @@ class GNReport:
 
 def gauss_newton_fit(net: nn.Module, problem, interior: Points, boundary: Points | None, loss,
                      iterations: int = 50, damping: float = 1e-6, resolve_output: bool = True,
-                     ridge: float = GALERKIN_RIDGE, tol: float = 1e-9, patience: int = 5,
+                     ridge: float | None = None, tol: float = 1e-9, patience: int = 5,
                      callback: Callable[[int, float], None] | None = None) -> GNReport:
     """Gauss–Newton / Levenberg–Marquardt iterations on all parameters (module docstring).
     The network ends at the best iterate; returns the :class:`GNReport`."""
     check_gauss_newton(net, loss)
+    ridge = galerkin_ridge(net) if ridge is None else ridge
     params = _params(net)
 
     def current() -> float:

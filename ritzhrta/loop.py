@@ -258,20 +258,20 @@ def solve_stage(run: Run, state: RunState, bar) -> bool:
     return stop
 
 
-def _ridge(stage: Stage) -> float:
+def _ridge(stage: Stage, net: nn.Module) -> float:
     """The stage's ridge, or the measured default of its trainer (:mod:`ritzhrta.lstsq`)."""
-    from .lstsq import DEFAULT_RIDGE, GALERKIN_RIDGE
+    from .lstsq import DEFAULT_RIDGE, galerkin_ridge
 
     if stage.ridge is not None:
         return stage.ridge
-    return DEFAULT_RIDGE if stage.trainer == "alternating" else GALERKIN_RIDGE
+    return DEFAULT_RIDGE if stage.trainer == "alternating" else galerkin_ridge(net)
 
 
 def _alternating(run: Run, stage: Stage, iterations: int, record) -> list[float]:
     from .analytic import alternating_fit
 
     return alternating_fit(run.net, run.problem, run.sampler.interior, loss=run.loss, iterations=iterations,
-                           ridge=_ridge(stage), callback=record)
+                           ridge=_ridge(stage, run.net), callback=record)
 
 
 def _galerkin(run: Run, stage: Stage, iterations: int, record) -> list[float]:
@@ -279,7 +279,7 @@ def _galerkin(run: Run, stage: Stage, iterations: int, record) -> list[float]:
 
     interior, boundary = run.sampler.interior, run.sampler.boundary
     loss = _calibrated(run.loss, run, interior, boundary)
-    fit_output_layer(run.net, run.problem, interior, loss, boundary=boundary, ridge=_ridge(stage))
+    fit_output_layer(run.net, run.problem, interior, loss, boundary=boundary, ridge=_ridge(stage, run.net))
     with torch.no_grad():
         value = float(loss(run.net, run.problem, interior, boundary))
     record(1, value)
@@ -292,7 +292,7 @@ def _gauss_newton(run: Run, stage: Stage, iterations: int, record) -> list[float
     interior, boundary = run.sampler.interior, run.sampler.boundary
     loss = _calibrated(run.loss, run, interior, boundary)
     return gauss_newton_fit(run.net, run.problem, interior, boundary, loss, iterations=iterations,
-                            ridge=_ridge(stage), callback=record).losses
+                            ridge=_ridge(stage, run.net), callback=record).losses
 
 
 def _calibrated(loss, run: Run, interior, boundary):

@@ -18,13 +18,21 @@ from torch import Tensor, nn
 from .domains import Points
 from .losses import Columns
 
-__all__ = ["fit_output_layer", "output_columns", "solve_spd", "solve_rows", "DEFAULT_RIDGE", "GALERKIN_RIDGE"]
+__all__ = ["fit_output_layer", "output_columns", "solve_spd", "solve_rows", "DEFAULT_RIDGE", "GALERKIN_RIDGE",
+           "GALERKIN_RIDGE_SMOOTH", "galerkin_ridge"]
 
 DEFAULT_RIDGE = 1e-6  # measured: 1e-10 doubled the test error of Adam + LS (docs/RESULTS.md)
-# The Galerkin / Gauss–Newton trainers on a Gauss rule: measured best of 1e-6 … 1e-12 on the
-# Nitsche Ritz solves of poisson2d-dirichlet and screened-poisson2d, widths 250–1000
-# (benchmarks/results/galerkin_ridge.csv): 1e-6 gave 1e-2 to 2e-2 where 1e-11 gives 1.2e-3 to 4e-3.
+# The Galerkin / Gauss–Newton trainers on a Gauss rule, by measurement (Nitsche Ritz solves of
+# poisson2d-dirichlet and screened-poisson2d, widths 250–1000, ridges 1e-6 … 1e-14;
+# benchmarks/results/galerkin_ridge.md): σ^3 features are best near 1e-11 (1e-13 and below
+# degrade at width 1000), smoother σ^5 features near 1e-13 (5–20× lower errors than σ^3).
 GALERKIN_RIDGE = 1e-11
+GALERKIN_RIDGE_SMOOTH = 1e-13  # k >= 4
+
+
+def galerkin_ridge(net: nn.Module) -> float:
+    """The measured default ridge of the Galerkin / Gauss–Newton trainers for ``net``'s k."""
+    return GALERKIN_RIDGE_SMOOTH if getattr(net, "k", 1) >= 4 else GALERKIN_RIDGE
 
 
 def output_columns(net: nn.Module, loss, problem, interior: Points, boundary: Points | None) -> Columns:

@@ -19,7 +19,7 @@ def load(name, monkeypatch, tmp_path):
 
 def test_every_example_is_tested():
     tested = {"poisson2d_hrta", "poisson2d_ritz", "poisson2d_export", "custom_problem", "function_approximation",
-              "poisson2d_gauss_newton"}
+              "poisson2d_gauss_newton", "curved_domain"}
     assert {p.stem for p in EXAMPLES.glob("*.py")} == tested
 
 
@@ -54,3 +54,8 @@ def test_poisson2d_gauss_newton(monkeypatch, tmp_path):
     m = load("poisson2d_gauss_newton", monkeypatch, tmp_path)
     assert all(r.errors["h1"] < r.initial_errors["h1"] / 10 for r in m.gn.values())
     assert m.galerkin["Nitsche"].errors["h1"] < m.galerkin["penalty β = 100"].errors["h1"]
+
+
+def test_curved_domain(monkeypatch, tmp_path):
+    m = load("curved_domain", monkeypatch, tmp_path)
+    assert m.result.errors["h1"] < 5e-3
