@@ -27,6 +27,7 @@ _EXPORTS = {
     "H1Loss": "losses",
     "L2Loss": "losses",
     "RitzLoss": "losses",
+    "ExactDirichlet": "exact_bc",
     # HRTA schedules
     "Stage": "schedule",
     "Ramp": "schedule",

@@ -73,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--beta", type=float, default=d.beta,
                    help="Dirichlet weight of the Ritz energy (default: 100 for the penalty, automatic for Nitsche)")
     p.add_argument("--dirichlet", choices=DIRICHLET, default=d.dirichlet,
-                   help="Dirichlet data in the Ritz energy: penalty (O(1/β) error) or Nitsche (consistent)")
+                   help="Dirichlet data in the Ritz energy: penalty (O(1/β) error), Nitsche (consistent) or "
+                        "exact (u = h + φ·N, boxes and disks)")
     p.add_argument("--quadrature", metavar="ORDER:CELLS",
                    help="train on the domain's Gauss rule (default for the galerkin/gauss-newton trainers)")
     p.add_argument("--seed", type=int, default=d.seed)
@@ -145,7 +146,7 @@ def validate(config: RunConfig) -> None:
     """Build everything a run needs once, so that bad settings fail before anything runs."""
     config.stages()
     problem = config.build_problem()
-    net = config.build_net(problem.dim, 1.0)
+    net = config.build_model(problem, 1.0)
     loss = config.build_loss()
     loss.check(problem)
     if config.trainer == "alternating":

@@ -40,7 +40,8 @@ DENSE_LIMIT = 8000  # parameters; the dense p × p solve costs O(p³)
 
 def check_gauss_newton(net: nn.Module, loss) -> None:
     """Raise ``ValueError`` naming the alternative when the trainer cannot handle the case."""
-    if not isinstance(net, (TwoLayerNet, MLP)):
+    inner = getattr(net, "net", net)  # an ExactDirichlet wrapper trains its inner network
+    if not isinstance(inner, (TwoLayerNet, MLP)):
         raise ValueError(f"the Gauss–Newton trainer handles TwoLayerNet and MLP, got {type(net).__name__}")
     if not callable(getattr(loss, "quadratic", None)):
         raise ValueError("the Gauss–Newton trainer needs a loss object with a quadratic form "
@@ -73,7 +74,11 @@ def parameter_columns(net: nn.Module, loss, problem, interior: Points, boundary:
     if need_b:
         bvals, bg = _autograd_jacobian(net, boundary.x, need_n)
         bnorm = (bg * boundary.normals.double()[:, None, :]).sum(2) if need_n else None
-    return Columns(vals, grads, bvals, bnorm)
+    offset = offset_grad = None
+    if hasattr(net, "offset"):  # parameter derivatives of u = ĥ + φN carry no offset
+        offset = torch.zeros(len(vals), dtype=vals.dtype, device=vals.device)
+        offset_grad = torch.zeros(len(vals), interior.x.shape[1], dtype=vals.dtype, device=vals.device)
+    return Columns(vals, grads, bvals, bnorm, offset, offset_grad)
 
 
 def _two_layer_jacobian(net: TwoLayerNet, x: Tensor, gradients: bool) -> tuple[Tensor, Tensor | None]:

@@ -57,8 +57,10 @@ def ritz_energy(net: nn.Module, problem: Problem, interior: Points, boundary: Po
         E(u) = Σ ω_i [½|∇u|² + ½·V·u² − f·u](x_i) − Σ_{Γ_N} ω_j g·u + D(u)
 
     with the Dirichlet term D(u) = β·Σ_{Γ_D} ω_j (u − h)² (``dirichlet="penalty"``: its
-    minimiser has an O(1/β) boundary error) or symmetric Nitsche (``"nitsche"``, consistent
-    for every β above the coercivity bound, see :meth:`RitzLoss.calibrated`):
+    minimiser has an O(1/β) boundary error), none with ``"exact"`` (the network satisfies
+    u = h by construction: :class:`ritzhrta.exact_bc.ExactDirichlet`), or symmetric Nitsche
+    (``"nitsche"``, consistent for every β above the coercivity bound, see
+    :meth:`RitzLoss.calibrated`):
 
         D(u) = −Σ_{Γ_D} ω_j ∂_n u (u − h) + (β/2)·Σ_{Γ_D} ω_j (u − h)²
 
@@ -71,7 +73,7 @@ def ritz_energy(net: nn.Module, problem: Problem, interior: Points, boundary: Po
     x, w = interior.x, interior.w
     u, g = value_and_grad(net, x, closed_form)
     energy = (w * (0.5 * (g ** 2).sum(1) + 0.5 * problem.V(x) * u ** 2 - problem.f(x) * u)).sum()
-    if _needs_boundary(problem):
+    if _needs_boundary(problem) and dirichlet != "exact":
         if boundary is None:
             raise ValueError(f"problem {problem.name!r} has boundary data: ritz_energy needs boundary points")
         xb, wb = boundary.x, boundary.w
@@ -97,6 +99,12 @@ def ritz_energy(net: nn.Module, problem: Problem, interior: Points, boundary: Po
     return energy
 
 
+def check_exact_network(net: nn.Module) -> None:
+    """Raise unless ``net`` imposes the Dirichlet data itself (an ExactDirichlet wrapper)."""
+    if not hasattr(net, "offset"):
+        raise ValueError("RitzLoss(dirichlet='exact') needs the network wrapped as ExactDirichlet(net, problem)")
+
+
 def _needs_boundary(problem: Problem) -> bool:
     return problem.dirichlet is not None or problem.neumann is not None
 
@@ -106,12 +114,15 @@ class Columns:
     """p functions ψ_j evaluated where a loss looks: ``values`` (n, p) and ``grads``
     (n, p, d) at the interior points, ``boundary`` (n_b, p) values and ``boundary_normal``
     (n_b, p) normal derivatives at the boundary points (None where the loss does not need
-    them). float64 by convention."""
+    them), and an ``offset`` ĥ that u carries besides Σ c_j ψ_j (exact Dirichlet imposition).
+    float64 by convention."""
 
     values: Tensor
     grads: Tensor | None = None
     boundary: Tensor | None = None
     boundary_normal: Tensor | None = None  # ∂_n ψ_j at the boundary points (Nitsche)
+    offset: Tensor | None = None  # u = ĥ + Σ c_j ψ_j: ĥ (n,) and ∇ĥ (n, d) at the interior points
+    offset_grad: Tensor | None = None
 
 
 @dataclass(frozen=True)
@@ -143,9 +154,10 @@ class L2Loss:
         """(M, y) with loss = ‖M c − y‖²: the weighted rows √ω [ψ; ∂_1ψ; …] and targets."""
         x = interior.x
         sw = torch.sqrt(interior.w.double())
-        rows, target = [cols.values * sw[:, None]], [problem.u_exact(x).double() * sw]
+        uy = problem.u_exact(x).double() - (0 if cols.offset is None else cols.offset)
+        rows, target = [cols.values * sw[:, None]], [uy * sw]
         if self.order == 1:
-            gy = problem.grad_exact(x).double()
+            gy = problem.grad_exact(x).double() - (0 if cols.offset_grad is None else cols.offset_grad)
             rows += [cols.grads[:, :, j] * sw[:, None] for j in range(cols.grads.shape[2])]
             target += [gy[:, j] * sw for j in range(gy.shape[1])]
         return torch.cat(rows), torch.cat(target)
@@ -165,7 +177,7 @@ class H1Loss(L2Loss):
     uses_grads = True
 
 
-DIRICHLET = ("penalty", "nitsche")
+DIRICHLET = ("penalty", "nitsche", "exact")
 
 
 @dataclass(frozen=True)
@@ -192,7 +204,7 @@ class RitzLoss:
     def __post_init__(self) -> None:
         if self.dirichlet not in DIRICHLET:
             raise ValueError(f"dirichlet must be one of {DIRICHLET}, got {self.dirichlet!r}")
-        if self.beta is None and self.dirichlet != "nitsche":
+        if self.beta is None and self.dirichlet == "penalty":
             raise ValueError("beta=None (automatic) is for dirichlet='nitsche'; the penalty needs a number")
         for field in ("beta", "mean_penalty"):
             value = getattr(self, field)
@@ -203,6 +215,8 @@ class RitzLoss:
                 raise ValueError(f"{field} must be a finite number > 0, got {value!r}")
 
     def uses_boundary(self, problem) -> bool:
+        if self.dirichlet == "exact":
+            return False  # the network carries u = h; the boundary is all Dirichlet
         return isinstance(problem, Problem) and _needs_boundary(problem)
 
     def uses_boundary_normal(self, problem) -> bool:
@@ -245,6 +259,8 @@ class RitzLoss:
         if self.beta is None and self.uses_boundary_normal(problem):
             raise ValueError("RitzLoss(dirichlet='nitsche', beta=None) must be calibrated first: "
                              "loss.calibrated(net, problem, interior, boundary)")
+        if self.dirichlet == "exact":
+            check_exact_network(net)
         return ritz_energy(net, problem, interior, boundary, beta=self.beta, mean_penalty=self.mean_penalty,
                            closed_form=closed_form, dirichlet=self.dirichlet)
 
@@ -253,9 +269,16 @@ class RitzLoss:
         x, w = interior.x, interior.w.double()
         phi, dphi = cols.values, cols.grads
         a_mat = torch.einsum("nmd,nkd->mk", dphi * w[:, None, None], dphi)
-        a_mat = a_mat + (phi * (w * problem.V(x).double())[:, None]).T @ phi
+        v = problem.V(x).double()
+        a_mat = a_mat + (phi * (w * v)[:, None]).T @ phi
         b_vec = (phi * (w * problem.f(x).double())[:, None]).sum(0)
-        if _needs_boundary(problem):
+        if cols.offset is not None:  # u = ĥ + Σ c ψ: the energy's cross terms a(ĥ, ψ) move to b
+            b_vec = b_vec - torch.einsum("nmd,nd->m", dphi * w[:, None, None], cols.offset_grad) \
+                - (phi * (w * v * cols.offset)[:, None]).sum(0)
+        if self.dirichlet == "exact":
+            if cols.offset is None:
+                raise ValueError("RitzLoss(dirichlet='exact') needs the network wrapped as ExactDirichlet(net, problem)")
+        elif _needs_boundary(problem):
             if boundary is None or cols.boundary is None:
                 raise ValueError(f"problem {problem.name!r} has boundary data: pass boundary points")
             xb, wb, pb = boundary.x, boundary.w.double(), cols.boundary

@@ -51,7 +51,11 @@ def output_columns(net: nn.Module, loss, problem, interior: Points, boundary: Po
         bvals = bphi.detach().double()
         if normal:
             bnormal = (bdphi.detach().double() * boundary.normals.double()[:, None, :]).sum(2)
-    return Columns(phi.detach().double(), None if dphi is None else dphi.detach().double(), bvals, bnormal)
+    offset = offset_grad = None
+    if hasattr(net, "offset"):  # u = ĥ + Σ c ψ (exact Dirichlet imposition)
+        offset, offset_grad = (t.detach().double() for t in net.offset(interior.x))
+    return Columns(phi.detach().double(), None if dphi is None else dphi.detach().double(), bvals, bnormal,
+                   offset, offset_grad)
 
 
 def solve_spd(a: Tensor, b: Tensor, ridge: float) -> Tensor:

@@ -136,6 +136,15 @@ class RunConfig:
     def build_problem(self):
         return problems.get(self.problem)
 
+    def build_model(self, problem, s0: float) -> torch.nn.Module:
+        """The network of :meth:`build_net`, wrapped as u = ĥ + φN when ``dirichlet`` is "exact"."""
+        net = self.build_net(problem.dim, s0)
+        if self.dirichlet == "exact":
+            from .exact_bc import ExactDirichlet
+
+            net = ExactDirichlet(net, problem)
+        return net
+
     def build_net(self, dim: int, s0: float) -> torch.nn.Module:
         torch.manual_seed(self.seed)
         if not isinstance(self.depth, int) or self.depth < 1:
@@ -170,7 +179,7 @@ def _solve(config: RunConfig, out: Path, resume: dict | None, progress: bool, st
     ckpt = out / "checkpoint.pt"
     scale, retries = (resume or {}).get("lr_scale", 1.0), (resume or {}).get("rollbacks", 0)
     while True:
-        net = config.build_net(problem.dim, stages[0].s_at(0))
+        net = config.build_model(problem, stages[0].s_at(0))
 
         def save(state: dict) -> None:
             if ckpt.exists():  # keep the previous checkpoint too: a copy, so one valid file always exists
@@ -385,7 +394,7 @@ def load_run(out: str | os.PathLike):
         raise ValueError(f"{out} has no checkpoint.pt")
     state = load_checkpoint(out / "checkpoint.pt")
     problem = config.build_problem()
-    net = config.build_net(problem.dim, config.stages()[0].s_at(0))
+    net = config.build_model(problem, config.stages()[0].s_at(0))
     net.load_state_dict(state["net"])
     return config, problem, net, History.from_dict(state["history"])
 

@@ -72,6 +72,10 @@ def solve(problem, net: nn.Module, schedule: Sequence[Stage], *, loss: Callable 
         raise ValueError(f"net takes {net.dim}-dimensional input but the problem is {problem.dim}-dimensional")
     if hasattr(loss, "check"):
         loss.check(problem)
+    if getattr(loss, "dirichlet", None) == "exact":
+        from .losses import check_exact_network
+
+        check_exact_network(net)
     if points is not None and (isinstance(points, bool) or not isinstance(points, int) or points < 1):
         raise ValueError(f"points must be a positive integer, got {points!r}")
     n = points or problem.points
