@@ -90,3 +90,12 @@ def test_cli_exact_route_and_its_refusal(tmp_path, capsys):
     assert main(["export", str(tmp_path / "r"), "--vtk", str(tmp_path / "u.vtu"), "--resolution", "10"]) == 0
     assert main(["solve", "poisson2d-lshape", "--loss", "ritz", "--dirichlet", "exact",
                  "--out", str(tmp_path / "x"), "--no-progress"]) == 2
+
+
+def test_a_nonzero_lift_enters_the_galerkin_system():
+    """h ≠ u* inside the disk: the solve must account for a(ĥ, ψ) to find u*."""
+    pb = _disk_problem()
+    torch.manual_seed(0)
+    model = ExactDirichlet(TwoLayerNet(2, 120, k=5, s=1.0).double(), pb)
+    r = solve(pb, model, (Stage(1, 1.0, trainer="galerkin"),), loss=RitzLoss(dirichlet="exact"), progress=False)
+    assert r.errors["h1"] < 1e-3, r.errors
