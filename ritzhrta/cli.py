@@ -256,6 +256,10 @@ def cmd_export(args) -> int:
     from .io import write_vtk
 
     with usage():
+        if args.vtk.suffix not in (".vtu", ".xdmf"):
+            raise ValueError(f"--vtk writes .vtu or .xdmf files, got {args.vtk.name!r}")
+        if args.resolution < 2:
+            raise ValueError(f"--resolution must be an integer >= 2, got {args.resolution}")
         _, problem, net, _ = load_run(args.run)
     path = write_vtk(args.vtk, net, problem=problem, resolution=args.resolution)
     print(f"wrote {path}")

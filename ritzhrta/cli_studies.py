@@ -8,6 +8,7 @@ from pathlib import Path
 
 import torch
 
+from .activations import check_s
 from .cli_usage import UsageError, usage
 from .ntk import gram_finite, lambda_min, lambda_min_vs_s
 from .runs import LOSSES, RunConfig
@@ -85,6 +86,8 @@ def cmd_compare(args) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     with usage():
+        if args.seeds < 1:
+            raise ValueError(f"--seeds must be a positive integer, got {args.seeds}")
         problem = _config(args).build_problem()
         schedules = parse_schedule_set(args.schedules, args.steps)
         loss = _config(args).build_loss()
@@ -111,7 +114,7 @@ def cmd_ntk(args) -> int:
     with usage():
         config = _config(args)
         problem = config.build_problem()
-        s_values = [float(v) for v in args.s.split(",")]
+        s_values = [check_s(float(v)) for v in args.s.split(",")]
         stages = parse_schedule(args.schedule)
     x = problem.domain.interior(args.points or problem.points, problem.sampling, dtype=torch.float64).x
     lam = lambda_min_vs_s(x, s_values, k=args.k, samples=args.samples)

@@ -45,3 +45,14 @@ def test_options_that_resume_or_config_would_ignore(tmp_path, capsys):
     config.write_text('{"problem": "approx1d", "loss": "l2", "k": 1}')
     assert main(["solve", "--config", str(config), "--lr", "0.1", "--out", str(tmp_path / "y")]) == 2
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before and not (tmp_path / "y").exists()
+
+
+@pytest.mark.parametrize("args", [
+    ["ntk", "approx1d", "--s", "3"], ["ntk", "approx1d", "--s", "a"], ["compare", "approx1d", "--seeds", "0"],
+    ["compare", "approx1d", "--schedules", "nope"], ["compare", "approx1d", "--steps", "0"],
+    ["plot", "/nonexistent/run"], ["export", "/nonexistent/run", "--vtk", "x.png"],
+])
+def test_bad_study_and_output_commands(args, capsys):
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and err.startswith("ritzhrta: error:")
