@@ -100,24 +100,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _plateau(text: str | None) -> list | None:
+def _pair(text: str | None, flag: str, form: str, kinds: tuple) -> list | None:
+    """Parse "A:B" (e.g. --plateau 500:0.05, --quadrature 6:12) into [kinds[0](A), kinds[1](B)]."""
     if not text:
         return None
     try:
-        window, tol = text.split(":")
-        return [int(window), float(tol)]
+        first, second = text.split(":")
+        return [kinds[0](first), kinds[1](second)]
     except ValueError:
-        raise UsageError(f"--plateau expects WINDOW:TOL such as 500:0.05, got {text!r}") from None
-
-
-def _quadrature(text: str | None) -> list | None:
-    if not text:
-        return None
-    try:
-        order, cells = text.split(":")
-        return [int(order), int(cells)]
-    except ValueError:
-        raise UsageError(f"--quadrature expects ORDER:CELLS such as 6:12, got {text!r}") from None
+        raise UsageError(f"{flag} expects {form}, got {text!r}") from None
 
 
 def config_from_args(args) -> RunConfig:
@@ -131,12 +122,12 @@ def config_from_args(args) -> RunConfig:
     _check_device(args.device)
     config = RunConfig(problem=args.problem, schedule=schedule, loss=args.loss, width=args.width, k=args.k,
                        depth=args.depth, ntk_scaling=not args.standard_scaling, lr=args.lr, optimizer=args.optimizer,
-                       lr_decay=args.lr_decay, keep_optimizer=args.keep_optimizer, plateau=_plateau(args.plateau),
+                       lr_decay=args.lr_decay, keep_optimizer=args.keep_optimizer, plateau=_pair(args.plateau, "--plateau", "WINDOW:TOL such as 500:0.05", (int, float)),
                        points=args.points, sampling=args.sampling, resample_every=args.resample_every,
                        beta=args.beta, seed=args.seed, device=args.device, dtype=args.dtype,
                        checkpoint_every=args.checkpoint_every, resolution=args.resolution, on_nan=args.on_nan,
                        max_retries=args.max_retries, trainer=args.trainer, ridge=args.ridge, compile=args.compile,
-                       eval_every=args.eval_every, dirichlet=args.dirichlet, quadrature=_quadrature(args.quadrature),
+                       eval_every=args.eval_every, dirichlet=args.dirichlet, quadrature=_pair(args.quadrature, "--quadrature", "ORDER:CELLS such as 6:12", (int, int)),
                        threads=args.threads)
     validate(config)
     return config
