@@ -13,8 +13,9 @@ import numbers
 
 import torch
 from torch import Tensor
+from torch.nn import functional as F
 
-__all__ = ["sigma", "sigma_derivative", "sigma_and_derivative", "check_s", "check_k"]
+__all__ = ["sigma", "sigma_derivative", "sigma_and_derivative", "sigma_pair", "check_s", "check_k"]
 
 
 def check_s(s: float) -> float:
@@ -64,6 +65,67 @@ def sigma_and_derivative(x: Tensor, s: Tensor | float, k: int = 1) -> tuple[Tens
         return y, slope
     yk1 = y if k == 2 else y.pow(k - 1)
     return yk1 * y, k * yk1 * slope
+
+
+class _ReluPowerPair(torch.autograd.Function):
+    """(ReLU(z)^k, k·ReLU(z)^(k−1)) for k ≥ 3 with a fused backward:
+
+        ∂L/∂z = k(k−1)·y^(k−2)·(g_dact + g_act·y/(k−1)),   y = ReLU(z),
+
+    three elementwise passes where autograd of the power products records about eight. The
+    backward recomputes y from the saved z with differentiable ops, so double backward and
+    torch.func transforms stay exact (gradcheck and gradgradcheck in the tests).
+    """
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(z: Tensor, k: int) -> tuple[Tensor, Tensor]:  # type: ignore[override]
+        y = torch.relu(z)
+        yk1 = y * y if k == 3 else y.pow(k - 1)
+        return yk1 * y, k * yk1
+
+    @staticmethod
+    def setup_context(ctx, inputs, output) -> None:
+        ctx.save_for_backward(inputs[0])
+        ctx.k = inputs[1]
+
+    @staticmethod
+    def backward(ctx, g_act: Tensor, g_dact: Tensor):  # type: ignore[override]
+        (z,) = ctx.saved_tensors
+        k = ctx.k
+        y = torch.relu(z)
+        yk2 = y if k == 3 else y.pow(k - 2)
+        return (k * (k - 1)) * (torch.addcmul(g_dact, g_act, y, value=1.0 / (k - 1)) * yk2), None
+
+
+def sigma_pair(z: Tensor, s: float, k: int, derivative: bool = True) -> tuple[Tensor, Tensor | None]:
+    """(σ_s^k(z), d/dz σ_s^k(z) or None) for a Python float ``s``: the networks' fast path.
+
+    σ_s(z) = leaky_relu(z, 1 − s) (ReLU at s = 1) and, since σ_s(z)·σ_s'(z) =
+    leaky_relu(z, (1 − s)²),
+
+        d/dz σ_s^k = k·σ_s(z)^(k−2)·leaky_relu(z, (1 − s)²)   (k ≥ 2),   σ_s' = 1 or 1 − s  (k = 1).
+
+    Built from ReLU-type kernels only (no ``torch.where``), so autograd records a few cheap
+    nodes; the same values as :func:`sigma_and_derivative` (tested).
+    """
+    if s == 1.0 and k >= 3 and derivative:
+        return _ReluPowerPair.apply(z, k)
+    y = torch.relu(z) if s == 1.0 else F.leaky_relu(z, 1.0 - s)
+    if k == 1:
+        act = y
+        dact = ((z > 0).to(z.dtype) * s + (1.0 - s)) if derivative else None
+        return act, dact
+    yk2 = None if k == 2 else (y if k == 3 else y.pow(k - 2))
+    yk1 = y if yk2 is None else yk2 * y
+    act = yk1 * y
+    if not derivative:
+        return act, None
+    if s == 1.0:  # σ'·σ = σ: d/dz σ^k = k·σ^(k−1)
+        return act, k * yk1
+    t = F.leaky_relu(z, (1.0 - s) ** 2)
+    return act, (k * t if yk2 is None else k * (yk2 * t))
 
 
 def sigma(x: Tensor, s: float | Tensor = 1.0, k: int = 1) -> Tensor:

@@ -14,7 +14,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from .activations import check_k, check_s, sigma_and_derivative
+from .activations import check_k, check_s, sigma_pair
 
 __all__ = ["HomotopyNet", "TwoLayerNet", "MLP"]
 
@@ -45,11 +45,19 @@ class HomotopyNet(nn.Module):
         super().__init__()
         self._dim = _check_positive_int("dim", dim)
         self.k = check_k(k)
-        self.register_buffer("s", torch.tensor(check_s(s), dtype=torch.get_default_dtype()))
+        self._s_value = check_s(s)
+        self.register_buffer("s", torch.tensor(self._s_value, dtype=torch.get_default_dtype()))
+        self.register_load_state_dict_post_hook(_resync_s)
 
     def set_s(self, s: float) -> None:
         """Set the homotopy parameter s ∈ [0, 2) in place (the only writer of ``s``)."""
-        self.s.fill_(check_s(s))
+        self._s_value = check_s(s)
+        self.s.fill_(self._s_value)
+
+    @property
+    def s_value(self) -> float:
+        """s as a Python float (the forward pass reads it: no device sync, ReLU kernels at s = 1)."""
+        return self._s_value
 
     @property
     def dim(self) -> int:
@@ -72,6 +80,11 @@ class HomotopyNet(nn.Module):
             raise TypeError(f"input must be a torch.Tensor of shape (n, {self.dim}), got {type(x).__name__}")
         if x.ndim != 2 or x.shape[1] != self.dim:
             raise ValueError(f"input must have shape (n, {self.dim}), got {tuple(x.shape)}")
+
+
+def _resync_s(module: "HomotopyNet", _keys) -> None:
+    """After ``load_state_dict``: the cached float follows the loaded ``s`` buffer."""
+    module._s_value = check_s(float(module.s))
 
 
 def _with_bias_column(net: HomotopyNet, phi: Tensor, grad: Tensor | None) -> tuple[Tensor, Tensor | None]:
@@ -116,7 +129,7 @@ class TwoLayerNet(HomotopyNet):
     def features(self, x: Tensor) -> Tensor:
         """Hidden features σ_s^k(Wx + b), shape (n, m)."""
         self._check_input(x)
-        return sigma_and_derivative(self.hidden(x), self.s, self.k)[0]
+        return sigma_pair(self.hidden(x), self._s_value, self.k, derivative=False)[0]
 
     def forward(self, x: Tensor) -> Tensor:
         """u(x), shape (n,)."""
@@ -124,11 +137,13 @@ class TwoLayerNet(HomotopyNet):
         return u + self.c if self.c is not None else u
 
     def value_and_grad(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        """u(x) and ∇u(x) = m^(−γ/2) Σ_j a_j σ'(w_j·x + b_j) w_j in closed form, one pass."""
+        """u(x) and ∇u(x) = Σ_j σ'(w_j·x + b_j) (m^(−γ/2) a_j w_j) in closed form, one pass
+        (the output weights are folded into W, an (m, d) product, before the (n, m) one)."""
         self._check_input(x)
-        act, dact = sigma_and_derivative(self.hidden(x), self.s, self.k)
-        u = self.scale * (act @ self.a)
-        grad = (self.scale * dact * self.a) @ self.hidden.weight
+        act, dact = sigma_pair(self.hidden(x), self._s_value, self.k)
+        sa = self.scale * self.a
+        u = act @ sa
+        grad = dact @ (sa[:, None] * self.hidden.weight)
         return (u + self.c if self.c is not None else u), grad
 
     def output_basis(self, x: Tensor, gradients: bool = False) -> tuple[Tensor, Tensor | None]:
@@ -136,7 +151,7 @@ class TwoLayerNet(HomotopyNet):
         ``gradients``, ∇Φ (n, m[+1], d). Φ_j = m^(−γ/2) σ_s^k(w_j·x + b_j); a last column of
         ones stands for the output bias c when the net has one."""
         self._check_input(x)
-        act, dact = sigma_and_derivative(self.hidden(x), self.s, self.k)
+        act, dact = sigma_pair(self.hidden(x), self._s_value, self.k, derivative=gradients)
         grad = self.scale * dact[:, :, None] * self.hidden.weight[None] if gradients else None
         return _with_bias_column(self, self.scale * act, grad)
 
@@ -152,7 +167,7 @@ class TwoLayerNet(HomotopyNet):
         >>> torch.allclose(net(x), net.to_relu()(x), atol=1e-5)
         True
         """
-        s = float(self.s)
+        s = self._s_value
         twin = TwoLayerNet(self._dim, 2 * self.width, self.k, 1.0, self.gamma, self.c is not None)
         twin = twin.to(device=self.a.device, dtype=self.a.dtype)
         factor = 2 ** (self.gamma / 2)
@@ -224,10 +239,10 @@ class MLP(HomotopyNet):
         return _with_bias_column(self, feats, grads)
 
     def _last_hidden(self, x: Tensor) -> Tensor:
-        h = sigma_and_derivative(self.layers[0](x), self.s, self.k)[0]
+        h = sigma_pair(self.layers[0](x), self._s_value, self.k, derivative=False)[0]
         for layer in self.layers[1:]:
             z = F.linear(h, layer.weight * layer.in_features ** (-self.gamma / 2), layer.bias)
-            h = sigma_and_derivative(z, self.s, self.k)[0]
+            h = sigma_pair(z, self._s_value, self.k, derivative=False)[0]
         return h
 
     def extra_repr(self) -> str:

@@ -76,3 +76,30 @@ def test_non_integer_k_raises(k):
 def test_integer_input_raises():
     with pytest.raises(TypeError, match="floating-point"):
         sigma(torch.arange(3), 1.0, 1)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("s", [0.0, 0.5, 1.0, 1.5])
+def test_fast_pair_matches_the_reference_formula(s, k):
+    from ritzhrta.activations import sigma_pair
+
+    z = torch.randn(200, 7, dtype=torch.float64) * 2
+    act, dact = sigma_pair(z, s, k)
+    ref_act, ref_dact = sigma_and_derivative(z, torch.tensor(s, dtype=torch.float64), k)
+    assert torch.allclose(act, ref_act, rtol=1e-13, atol=1e-13)
+    assert torch.allclose(dact, ref_dact, rtol=1e-13, atol=1e-13)
+    assert sigma_pair(z, s, k, derivative=False)[1] is None
+    assert torch.allclose(sigma_pair(z, s, k, derivative=False)[0], act, rtol=1e-14, atol=0)
+
+
+@pytest.mark.parametrize("k", [2, 3, 4])
+@pytest.mark.parametrize("s", [0.5, 1.0])
+def test_fast_pair_first_and_second_derivatives(s, k):
+    """gradcheck and gradgradcheck of (σ, σ') as functions of z: the fused ReLU backward
+    (s = 1, k ≥ 3) must stay exact under double backward (the autograd loss path uses it)."""
+    from ritzhrta.activations import sigma_pair
+
+    z = (torch.randn(6, 5, dtype=torch.float64) + 0.05).requires_grad_(True)
+    fn = lambda t: sigma_pair(t, s, k)  # noqa: E731
+    assert torch.autograd.gradcheck(fn, (z,))
+    assert torch.autograd.gradgradcheck(fn, (z,))

@@ -100,3 +100,16 @@ def test_bad_input_shape():
         net(torch.rand(4))
     with pytest.raises(ValueError):
         MLP(2, [])
+
+
+def test_load_state_dict_carries_s_into_the_forward_pass():
+    """The forward pass reads s as a cached float; loading a state with another s must
+    update it (else a resumed run would compute with the old s)."""
+    torch.manual_seed(0)
+    src = TwoLayerNet(2, 20, k=3, s=0.5)
+    dst = TwoLayerNet(2, 20, k=3, s=1.0)
+    dst.load_state_dict(src.state_dict())
+    assert dst.s_value == 0.5
+    x = torch.rand(9, 2)
+    assert torch.equal(dst(x), src(x))
+    assert torch.equal(dst.value_and_grad(x)[1], src.value_and_grad(x)[1])
