@@ -16,11 +16,14 @@ Methods
   the error after every iteration.
 - ``adam (H1, default)``: the paper's route as ``ritzhrta solve`` runs it (width 1000,
   H¹ loss with the exact solution, HRTA 0.5 → 1), the error every 500 steps.
-ritzhrta's errors use :func:`ritzhrta.relative_errors` (16384 Sobol points not used in
-training). DeepXDE is not run yet (see docs/PERFORMANCE.md).
+- ``deepxde PINN`` / ``deepxde Ritz``: DeepXDE (PyTorch backend, float32, tanh
+  [2, 64, 64, 64, 1], Adam then L-BFGS; see ``_deepxde.py``), optional extra ``.[peers]``.
+ritzhrta's and DeepXDE's errors use :func:`ritzhrta.relative_errors` (16384 Sobol points not
+used in training).
 
-    python benchmarks/vs_peers.py            # results/vs_peers.csv, .md, .png (~10 min)
-    python benchmarks/vs_peers.py --quick    # seconds; used by the tests
+    python benchmarks/vs_peers.py                    # results/vs_peers.csv, .md, .png (~25 min)
+    python benchmarks/vs_peers.py --only deepxde     # re-run some families, keep the other rows
+    python benchmarks/vs_peers.py --quick            # seconds; used by the tests
 """
 from __future__ import annotations
 
@@ -34,7 +37,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import problems  # noqa: E402
-from _common import parse_args, write_rows  # noqa: E402
+import _deepxde  # noqa: E402
+from _common import parse_args, read_rows, write_rows  # noqa: E402
 from ritzhrta import Box, ExactDirichlet, H1Loss, RitzLoss, TwoLayerNet, homotopy, relative_errors, solve  # noqa: E402
 from ritzhrta.gauss_newton import gauss_newton_fit  # noqa: E402
 from ritzhrta.lstsq import fit_output_layer, galerkin_ridge  # noqa: E402
@@ -187,9 +191,27 @@ def time_to(rows, target):
     return min(hits) if hits else None
 
 
+FAMILIES = ("fem", "galerkin", "gauss-newton", "adam", "deepxde")
+
+
+def _family(method: str) -> str:
+    return ("fem" if method.startswith("skfem") else "deepxde" if method.startswith("deepxde")
+            else "adam" if method.startswith("adam") else method.split()[0])
+
+
+def _options(parser) -> None:
+    parser.add_argument("--no-adam", action="store_true", help="skip the slow Adam curves")
+    parser.add_argument("--only", help=f"comma list of {', '.join(FAMILIES)}: run these, keep the other rows "
+                                       "of the existing CSV")
+
+
 def main(argv=None) -> int:
-    args = parse_args(__doc__, argv, lambda parser: parser.add_argument("--no-adam", action="store_true",
-                                                                         help="skip the slow Adam curves"))
+    args = parse_args(__doc__, argv, _options)
+    only = set(FAMILIES if not args.only else args.only.split(","))
+    if only - set(FAMILIES):
+        raise SystemExit(f"--only takes {', '.join(FAMILIES)}; got {args.only}")
+    if args.no_adam:
+        only.discard("adam")
     torch.set_num_threads(1)
     try:
         import skfem  # noqa: F401
@@ -201,22 +223,32 @@ def main(argv=None) -> int:
     for name in PROBLEMS[:1] if args.quick else PROBLEMS:
         pb = problems.get(name)
         found = []
-        if have_fem:
+        if have_fem and "fem" in only:
             found += list(run_fem(name, pb, 1, (4, 8) if args.quick else (8, 16, 32, 64, 128, 256)))
             p2 = (4, 8, 16, 32, 64, 128) + ((256,) if isinstance(pb.domain, Box) else ())
             found += list(run_fem(name, pb, 2, (4,) if args.quick else p2))
-        for k in (3,) if args.quick else (3, 5):
-            found += list(run_galerkin(pb, (30,) if args.quick else (100, 250, 500, 1000), k))
-        if pb.dirichlet is not None and isinstance(pb.domain, Box):
-            found += list(run_galerkin(pb, (30,) if args.quick else (50, 100, 250, 500), 5, exact=True))
-        found += run_gauss_newton(pb, 20 if args.quick else 80, 2 if args.quick else 30)
-        if not args.quick and not args.no_adam:
+        if "galerkin" in only:
+            for k in (3,) if args.quick else (3, 5):
+                found += list(run_galerkin(pb, (30,) if args.quick else (100, 250, 500, 1000), k))
+            if pb.dirichlet is not None and isinstance(pb.domain, Box):
+                found += list(run_galerkin(pb, (30,) if args.quick else (50, 100, 250, 500), 5, exact=True))
+        if "gauss-newton" in only:
+            found += run_gauss_newton(pb, 20 if args.quick else 80, 2 if args.quick else 30)
+        if not args.quick and "adam" in only:
             found += run_adam(pb, 3000, 500)
+        if "deepxde" in only and _deepxde.available():
+            for kind in ("pinn", "ritz"):
+                found += _deepxde.run(pb, kind, *((20, 10, 10) if args.quick else (3000, 2000, 250)))
         for r in found:
             r["problem"] = name
             print(r, flush=True)
         rows += found
-    write(rows, args.out, "vs_peers_quick" if args.quick else "vs_peers")
+    name = "vs_peers_quick" if args.quick else "vs_peers"
+    if args.only and (args.out / f"{name}.csv").exists():  # keep the families not re-run
+        kept = [dict(r, cpu_seconds=float(r["cpu_seconds"]), rel_h1=float(r["rel_h1"]), rel_l2=float(r["rel_l2"]))
+                for r in read_rows(args.out / f"{name}.csv") if _family(r["method"]) not in only]
+        rows = kept + rows
+    write(rows, args.out, name)
     return 0
 
 

@@ -46,21 +46,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--on-nan", choices=("stop", "rollback"), default=d.on_nan,
                    help="on a NaN loss: stop (exit 3), or roll back to the last checkpoint with half the lr")
     p.add_argument("--max-retries", type=int, default=d.max_retries, help="rollbacks before giving up")
-    p.add_argument("--loss", choices=sorted(LOSSES), default=d.loss)
+    p.add_argument("--loss", choices=sorted(LOSSES), help="default: ritz with the galerkin trainer, else h1")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--schedule", help="stages 's:steps,...', ramps 'a-b:steps' (e.g. 0.5:3000,1:13000)")
     group.add_argument("--preset", choices=sorted(PRESETS), help="ready ladder (default: homotopy)")
     p.add_argument("--steps", type=int, help=f"total steps of a --preset (default {DEFAULT_STEPS})")
-    p.add_argument("--width", type=int, default=d.width)
-    p.add_argument("--k", type=int, default=d.k, help="power of σ_s^k")
+    p.add_argument("--width", type=int, help=f"default: {GALERKIN_ROUTE['width']} (galerkin), {d.width} (others)")
+    p.add_argument("--k", type=int, help=f"power of σ_s^k (default: {GALERKIN_ROUTE['k']} galerkin, {d.k} others)")
     p.add_argument("--depth", type=int, default=d.depth, help="hidden layers (1: two-layer net)")
     p.add_argument("--standard-scaling", action="store_true", help="γ = 0 instead of the NTK scaling γ = 1")
     p.add_argument("--lr", type=float, default=d.lr)
     p.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer)
     p.add_argument("--lr-decay", choices=LR_DECAYS, default=d.lr_decay, help="per stage")
     p.add_argument("--keep-optimizer", action="store_true", help="keep optimizer state across stages")
-    p.add_argument("--trainer", choices=TRAINERS, default=d.trainer,
-                   help="alternating: exact least-squares solves of both layers (two-layer, k = 1, l2/h1)")
+    p.add_argument("--trainer", choices=TRAINERS + ("adam",),
+                   help="default: galerkin for PDE problems (one float64 output solve of the Ritz energy on "
+                        "σ^5 features), adam for function approximation; adam = gradient (the paper's HRTA "
+                        "with Adam); alternating: exact least-squares solves of both layers (two-layer, k = 1)")
     p.add_argument("--ridge", type=float, default=d.ridge,
                    help="relative ridge of the least-squares solves (default: ritzhrta.lstsq.DEFAULT_RIDGE)")
     p.add_argument("--compile", action="store_true", help="torch.compile each step (pays off for long runs)")
@@ -72,14 +74,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resample-every", type=int, default=0, metavar="N")
     p.add_argument("--beta", type=float, default=d.beta,
                    help="Dirichlet weight of the Ritz energy (default: 100 for the penalty, automatic for Nitsche)")
-    p.add_argument("--dirichlet", choices=DIRICHLET, default=d.dirichlet,
+    p.add_argument("--dirichlet", choices=DIRICHLET,
                    help="Dirichlet data in the Ritz energy: penalty (O(1/β) error), Nitsche (consistent) or "
-                        "exact (u = h + φ·N, boxes and disks)")
+                        "exact (u = h + φ·N; boxes, disks, polygons). Default: exact where the domain allows "
+                        "(else nitsche) with the galerkin trainer, penalty otherwise")
     p.add_argument("--quadrature", metavar="ORDER:CELLS",
                    help="train on the domain's Gauss rule (default for the galerkin/gauss-newton trainers)")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--device", default=d.device, help="cpu, cuda, cuda:N")
-    p.add_argument("--dtype", choices=("float32", "float64"), default=d.dtype)
+    p.add_argument("--dtype", choices=("float32", "float64"),
+                   help=f"default: {GALERKIN_ROUTE['dtype']} (galerkin), {d.dtype} (others)")
     p.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every, metavar="N")
     p.add_argument("--resolution", type=int, default=d.resolution, help="mesh resolution of plots and VTK")
     p.add_argument("--threads", type=int,
@@ -111,23 +115,78 @@ def _pair(text: str | None, flag: str, form: str, kinds: tuple) -> list | None:
         raise UsageError(f"{flag} expects {form}, got {text!r}") from None
 
 
+# The default route for PDE problems (issue 11, benchmarks/results/vs_peers.md): one Galerkin
+# solve of the Ritz energy in float64 on σ_1^5 features, Dirichlet data built into the net.
+GALERKIN_ROUTE = {"loss": "ritz", "width": 500, "k": 5, "dtype": "float64", "schedule": "1:1"}
+# Options that only mean something for gradient training (Adam/SGD steps).
+_GRADIENT_ONLY = ("preset", "steps", "lr", "optimizer", "lr_decay", "keep_optimizer", "compile", "plateau",
+                  "resample_every")
+
+
+def _route(args) -> dict:
+    """The trainer and the defaults it brings, from ``--trainer`` and the problem's kind.
+
+    No ``--trainer``: galerkin for a PDE problem, gradient (Adam, the paper's HRTA) for a
+    function to approximate. Options left out take the route's defaults; an option of
+    gradient training given to the galerkin default is refused (it would be ignored)."""
+    from .exact_bc import supports_exact
+    from .problem import Problem
+
+    d = RunConfig(problem="")
+    problem = problems.get(args.problem)
+    trainer = "gradient" if args.trainer == "adam" else args.trainer
+    if trainer is None:
+        trainer = "galerkin" if isinstance(problem, Problem) else "gradient"
+        given = [name for name in _GRADIENT_ONLY if getattr(args, name) not in (None, False, 0, d.lr, d.optimizer,
+                                                                                     d.lr_decay)]
+        if trainer == "galerkin" and args.schedule and any(st.steps > 1 for st in parse_schedule(args.schedule)):
+            given.append("schedule")
+        if trainer == "galerkin" and given:
+            flags = ", ".join("--" + name.replace("_", "-") for name in given)
+            raise UsageError(f"{flags} set gradient training, but the default trainer for PDE problems is "
+                             "galerkin (one output solve per stage: --schedule 0.5:1,1:1); add --trainer adam "
+                             "for the paper's algorithm")
+    if args.trainer == "adam" and args.optimizer != d.optimizer:
+        raise UsageError(f"--trainer adam and --optimizer {args.optimizer} disagree; use --trainer gradient "
+                         f"--optimizer {args.optimizer}")
+    base = GALERKIN_ROUTE if trainer == "galerkin" else {"loss": d.loss, "width": d.width, "k": d.k,
+                                                          "dtype": d.dtype}
+    if trainer == "galerkin" and isinstance(problem, Problem):
+        dirichlet = "exact" if supports_exact(problem) else "nitsche"
+    else:
+        dirichlet = d.dirichlet
+    if trainer == "galerkin" and not isinstance(problem, Problem):
+        base = dict(base, loss="l2")
+    chosen = {"trainer": trainer, "dirichlet": args.dirichlet or dirichlet}
+    for key in ("loss", "width", "k", "dtype"):
+        chosen[key] = getattr(args, key) if getattr(args, key) is not None else base[key]
+    if chosen["loss"] != "ritz" and args.dirichlet is None:
+        chosen["dirichlet"] = d.dirichlet
+    chosen["default_schedule"] = base.get("schedule")
+    return chosen
+
+
 def config_from_args(args) -> RunConfig:
-    """The :class:`RunConfig` described by ``solve`` arguments."""
+    """The :class:`RunConfig` described by ``solve`` arguments (see :func:`_route` for the
+    defaults that depend on the trainer and the problem)."""
+    route = _route(args)
     if args.schedule is not None:
         if args.steps is not None:
             raise UsageError("--steps applies to --preset; a --schedule gives its own step counts")
         schedule = format_schedule(parse_schedule(args.schedule))
+    elif route["default_schedule"] is not None and args.preset is None and args.steps is None:
+        schedule = route["default_schedule"]
     else:
         schedule = format_schedule(PRESETS[args.preset or "homotopy"](DEFAULT_STEPS if args.steps is None else args.steps))
     _check_device(args.device)
-    config = RunConfig(problem=args.problem, schedule=schedule, loss=args.loss, width=args.width, k=args.k,
+    config = RunConfig(problem=args.problem, schedule=schedule, loss=route["loss"], width=route["width"], k=route["k"],
                        depth=args.depth, ntk_scaling=not args.standard_scaling, lr=args.lr, optimizer=args.optimizer,
                        lr_decay=args.lr_decay, keep_optimizer=args.keep_optimizer, plateau=_pair(args.plateau, "--plateau", "WINDOW:TOL such as 500:0.05", (int, float)),
                        points=args.points, sampling=args.sampling, resample_every=args.resample_every,
-                       beta=args.beta, seed=args.seed, device=args.device, dtype=args.dtype,
+                       beta=args.beta, seed=args.seed, device=args.device, dtype=route["dtype"],
                        checkpoint_every=args.checkpoint_every, resolution=args.resolution, on_nan=args.on_nan,
-                       max_retries=args.max_retries, trainer=args.trainer, ridge=args.ridge, compile=args.compile,
-                       eval_every=args.eval_every, dirichlet=args.dirichlet, quadrature=_pair(args.quadrature, "--quadrature", "ORDER:CELLS such as 6:12", (int, int)),
+                       max_retries=args.max_retries, trainer=route["trainer"], ridge=args.ridge, compile=args.compile,
+                       eval_every=args.eval_every, dirichlet=route["dirichlet"], quadrature=_pair(args.quadrature, "--quadrature", "ORDER:CELLS such as 6:12", (int, int)),
                        threads=args.threads)
     validate(config)
     return config

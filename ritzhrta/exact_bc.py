@@ -21,7 +21,19 @@ from .derivatives import value_and_grad
 from .domains import Box, Disk, Domain
 from .problem import Problem, exact_gradient
 
-__all__ = ["ExactDirichlet", "boundary_factor"]
+__all__ = ["ExactDirichlet", "boundary_factor", "supports_exact"]
+
+
+def supports_exact(problem) -> bool:
+    """Whether :class:`ExactDirichlet` can carry ``problem``'s Dirichlet data: a Problem with
+    data h on its whole boundary, on a domain :func:`boundary_factor` knows."""
+    if not isinstance(problem, Problem) or problem.dirichlet is None or problem.dirichlet_where is not None:
+        return False
+    try:
+        boundary_factor(problem.domain)
+    except ValueError:
+        return False
+    return True
 
 
 def boundary_factor(domain: Domain) -> Callable[[Tensor], tuple[Tensor, Tensor]]:

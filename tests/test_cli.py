@@ -49,7 +49,7 @@ def test_run_folder_is_not_overwritten_without_force(tmp_path, capsys):
 
 
 def test_depth_float64_and_preset(tmp_path, capsys):
-    code, out, _ = run(["solve", "poisson2d-neumann", "--preset", "relaxation", "--steps", "8", "--depth", "2",
+    code, out, _ = run(["solve", "poisson2d-neumann", "--trainer", "adam", "--preset", "relaxation", "--steps", "8", "--depth", "2",
                         "--width", "16", "--dtype", "float64", "--points", "64", "--out", str(tmp_path / "d"),
                         "--no-progress"], capsys)
     assert code == 0
@@ -98,8 +98,8 @@ def test_export_and_plot_from_a_run_folder(tmp_path, capsys):
     import meshio
 
     out_dir = tmp_path / "run"
-    assert run(["solve", "poisson2d-neumann", "--schedule", "0.5:5,1:5", "--width", "20", "--points", "64",
-                "--resolution", "20", "--out", str(out_dir), "--no-progress"], capsys)[0] == 0
+    assert run(["solve", "poisson2d-neumann", "--trainer", "adam", "--schedule", "0.5:5,1:5", "--width", "20",
+                "--points", "64", "--resolution", "20", "--out", str(out_dir), "--no-progress"], capsys)[0] == 0
     code, out, _ = run(["export", str(out_dir), "--vtk", str(tmp_path / "fine.vtu"), "--resolution", "50"], capsys)
     assert code == 0
     m = meshio.read(tmp_path / "fine.vtu")
@@ -110,3 +110,38 @@ def test_export_and_plot_from_a_run_folder(tmp_path, capsys):
     assert code == 0 and "rel_l2" in header and "rel_h1" in header
     code, _, _ = run(["plot", str(out_dir), "--out", str(tmp_path / "figs"), "--format", "pdf"], capsys)
     assert code == 0 and (tmp_path / "figs" / "loss.pdf").exists() and (tmp_path / "figs" / "solution.pdf").exists()
+
+
+def test_default_route_for_pde_problems_is_the_galerkin_solve(tmp_path, capsys):
+    """No --trainer on a PDE problem: one float64 Galerkin solve of the Ritz energy on σ^5
+    features, Dirichlet data built into the net; accurate in one step (issue 11)."""
+    out_dir = tmp_path / "g"
+    code, out, _ = run(["solve", "poisson2d-dirichlet", "--width", "100", "--resolution", "10",
+                        "--out", str(out_dir), "--no-progress"], capsys)
+    assert code == 0
+    summary = json.loads((out_dir / "summary.json").read_text())
+    config = summary["config"]
+    assert (config["trainer"], config["loss"], config["k"], config["dtype"], config["dirichlet"]) == \
+        ("galerkin", "ritz", 5, "float64", "exact")
+    assert summary["steps"] == 1 and summary["errors"]["h1"] < 1e-3
+
+
+def test_gradient_options_with_the_galerkin_default_are_refused(tmp_path, capsys):
+    for extra in (["--steps", "10"], ["--lr", "0.01"], ["--schedule", "0.5:5,1:5"], ["--preset", "baseline"]):
+        code, _, err = run(["solve", "poisson2d-neumann", *extra, "--out", str(tmp_path / "x"), "--no-progress"],
+                           capsys)
+        assert code == 2 and "--trainer adam" in err, (extra, err)
+    assert not (tmp_path / "x").exists()
+
+
+def test_trainer_adam_keeps_the_papers_defaults(tmp_path, capsys):
+    out_dir = tmp_path / "a"
+    code, _, _ = run(["solve", "poisson2d-dirichlet", "--trainer", "adam", "--steps", "4", "--width", "20",
+                      "--resolution", "10", "--out", str(out_dir), "--no-progress"], capsys)
+    assert code == 0
+    config = json.loads((out_dir / "config.json").read_text())
+    assert (config["trainer"], config["optimizer"], config["loss"], config["k"], config["dtype"],
+            config["dirichlet"]) == ("gradient", "adam", "h1", 3, "float32", "penalty")
+    code, _, err = run(["solve", "poisson2d-dirichlet", "--trainer", "adam", "--optimizer", "sgd", "--out",
+                        str(tmp_path / "b"), "--no-progress"], capsys)
+    assert code == 2 and "disagree" in err

@@ -59,12 +59,12 @@ def test_nan_source_is_reported_and_nothing_is_lost(tmp_path, monkeypatch, capsy
     assert main(["solve", "approx1d", "--loss", "l2", "--k", "1", "--width", "10", "--schedule", "1:5",
                  "--out", str(good), "--no-progress", "--resolution", "10"]) == 0
     before = (good / "summary.json").read_text()
-    code = main(["solve", "nan-source", "--loss", "ritz", "--width", "10", "--schedule", "1:5",
+    code = main(["solve", "nan-source", "--trainer", "adam", "--loss", "ritz", "--width", "10", "--schedule", "1:5",
                  "--out", str(good), "--no-progress"])
     assert code == 2 and "--force" in capsys.readouterr().err
     assert (good / "summary.json").read_text() == before  # the earlier result is untouched
     bad = tmp_path / "bad"
-    assert main(["solve", "nan-source", "--loss", "ritz", "--width", "10", "--schedule", "1:5",
+    assert main(["solve", "nan-source", "--trainer", "adam", "--loss", "ritz", "--width", "10", "--schedule", "1:5",
                  "--out", str(bad), "--no-progress", "--resolution", "10"]) == 3
     assert "has no checkpoint yet" in capsys.readouterr().err
     assert json.loads((bad / "summary.json").read_text())["status"] == "diverged"
