@@ -238,7 +238,7 @@ def main(argv=None) -> int:
             found += run_adam(pb, 3000, 500)
         if "deepxde" in only and _deepxde.available():
             for kind in ("pinn", "ritz"):
-                found += _deepxde.run(pb, kind, *((20, 10, 10) if args.quick else (3000, 2000, 250)))
+                found += _deepxde.run(pb, kind, *((20, 10, 10) if args.quick else (1000, 3000, 250)))
         for r in found:
             r["problem"] = name
             print(r, flush=True)

@@ -5,10 +5,16 @@ N, and the Ritz energy needs no boundary term at all (`RitzLoss(dirichlet="exact
 
 - box [lo, hi]:  φ(x) = Π_i 4 (x_i − lo_i)(hi_i − x_i) / (hi_i − lo_i)²   (1 at the centre)
 - disk (c, R):   φ(x) = 1 − |x − c|² / R²
+- polygon (2D, edges [p_i, q_i]): the R-equivalence φ = 1 / Σ_i 1/φ_i of the edges' smooth
+  approximate distance functions (Sukumar & Srivastava 2022): with L = |q − p|, c = (p + q)/2,
+      f = ((x − p) × (q − p))/L,   t = ((L/2)² − |x − c|²)/L,   ϱ = √(t² + f⁴),
+      φ_i = √(f² + ((ϱ − t)/2)²)
+  (φ_i ≈ the distance to the segment near it, 0 only on it; φ > 0 inside, 0 on ∂Ω); ∇φ by
+  autograd. On ∂Ω itself φ's gradient is not defined: there it is set to 0 (a set of measure
+  zero; no quadrature or error point lies on it).
 - ĥ: the Dirichlet data h itself, evaluated inside Ω (h is a function of x, so it is its
-  own extension); ∇ĥ by autograd.
-
-Polygons (an R-function distance) are not offered yet: use Nitsche there.
+  own extension); ∇ĥ by autograd. When a problem's h is the formula of its exact solution
+  (poisson2d-lshape), u = ĥ is already the answer: compare methods with Nitsche there.
 """
 from __future__ import annotations
 
@@ -19,6 +25,7 @@ from torch import Tensor, nn
 
 from .derivatives import value_and_grad
 from .domains import Box, Disk, Domain
+from .polygon import Polygon
 from .problem import Problem, exact_gradient
 
 __all__ = ["ExactDirichlet", "boundary_factor", "supports_exact"]
@@ -37,7 +44,7 @@ def supports_exact(problem) -> bool:
 
 
 def boundary_factor(domain: Domain) -> Callable[[Tensor], tuple[Tensor, Tensor]]:
-    """x ↦ (φ(x), ∇φ(x)) with φ > 0 in Ω and φ = 0 on ∂Ω (boxes and disks)."""
+    """x ↦ (φ(x), ∇φ(x)) with φ > 0 in Ω and φ = 0 on ∂Ω (boxes, disks, polygons)."""
     if isinstance(domain, Box):
         lo, hi = torch.as_tensor(domain.lo), torch.as_tensor(domain.hi)
 
@@ -58,8 +65,36 @@ def boundary_factor(domain: Domain) -> Callable[[Tensor], tuple[Tensor, Tensor]]
             return 1 - (r ** 2).sum(1) / radius ** 2, -2 * r / radius ** 2
 
         return disk
-    raise ValueError(f"exact Dirichlet imposition supports boxes and disks, not {domain!r}; "
+    if isinstance(domain, Polygon):
+        vertices = torch.as_tensor(domain.vertices)
+        return lambda x: _with_gradient(lambda y: polygon_distance(y, vertices.to(y)), x)
+    raise ValueError(f"exact Dirichlet imposition supports boxes, disks and polygons, not {domain!r}; "
                      "use Nitsche's method (dirichlet='nitsche') there")
+
+
+def polygon_distance(x: Tensor, vertices: Tensor) -> Tensor:
+    """φ(x) = 1 / Σ_i 1/φ_i(x) over the polygon's edges (see the module docstring), shape (n,)."""
+    p, q = vertices, torch.roll(vertices, -1, 0)
+    d = q - p
+    length = d.norm(dim=1)
+    rel = x[:, None, :] - p[None]
+    f = (rel[..., 0] * d[:, 1] - rel[..., 1] * d[:, 0]) / length
+    t = ((length / 2) ** 2 - ((x[:, None, :] - 0.5 * (p + q)[None]) ** 2).sum(-1)) / length
+    tiny = torch.finfo(x.dtype).tiny
+    rho = (t ** 2 + f ** 4).clamp_min(tiny).sqrt()
+    phi_i = (f ** 2 + ((rho - t) / 2) ** 2).clamp_min(tiny).sqrt()
+    return 1 / (1 / phi_i).sum(1)
+
+
+def _with_gradient(fn: Callable[[Tensor], Tensor], x: Tensor) -> tuple[Tensor, Tensor]:
+    """(fn(x), ∇fn(x)) by autograd; both stay differentiable in x when x requires grad."""
+    with torch.enable_grad():
+        xg = x if x.requires_grad else x.detach().requires_grad_(True)
+        value = fn(xg)
+        (grad,) = torch.autograd.grad(value.sum(), xg, create_graph=x.requires_grad)
+    if not x.requires_grad:
+        value = value.detach()
+    return value, grad
 
 
 class ExactDirichlet(nn.Module):
