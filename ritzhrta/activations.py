@@ -88,7 +88,16 @@ class _ReluPowerPair(torch.autograd.Function):
     @staticmethod
     def setup_context(ctx, inputs, output) -> None:
         ctx.save_for_backward(inputs[0])
+        ctx.save_for_forward(inputs[0])
         ctx.k = inputs[1]
+
+    @staticmethod
+    def jvp(ctx, z_t: Tensor, _k_t) -> tuple[Tensor, Tensor]:  # forward mode (matrix-free Gauss–Newton)
+        (z,) = ctx.saved_tensors
+        k = ctx.k
+        y = torch.relu(z)
+        yk2 = y if k == 3 else y.pow(k - 2)
+        return k * (yk2 * y) * z_t, (k * (k - 1)) * yk2 * z_t
 
     @staticmethod
     def backward(ctx, g_act: Tensor, g_dact: Tensor):  # type: ignore[override]

@@ -16,8 +16,16 @@ H¹: ∫vw + ∇v·∇w; L²: ∫vw). One iteration:
 4. keep the best iterate; stop on a relative decrease below ``tol`` ``patience`` times
    in a row, or after ``iterations``.
 
-Dense: for p parameters it forms a p × p matrix, so it is meant for up to a few thousand
-parameters (:data:`DENSE_LIMIT`).
+Dense (``solver="dense"``) for up to :data:`DENSE_LIMIT` parameters: it forms G (p × p).
+Above that (or with ``solver="cg"``) the step comes from conjugate gradients on
+(G + μρI) δ = −∇L without forming G or the Jacobian: since the loss is quadratic in u,
+
+    G v = [∇_θ L(u_θ + c·w) − ∇_θ L(u_θ)] / c,    w = J v = d/dt u_{θ+tv}  (held fixed)
+
+exactly (no finite-difference error), with w from forward-mode AD of the network's closed
+form; ρ = gᵀGg / gᵀg stands for tr(G)/p. Each product costs one forward-mode pass and one
+gradient of the loss: memory O(n·m), not O(n·p). Matrix-free needs a TwoLayerNet (possibly
+wrapped by ExactDirichlet): its closed-form ∇u is what forward mode differentiates.
 """
 from __future__ import annotations
 
@@ -33,13 +41,16 @@ from .losses import Columns
 from .lstsq import fit_output_layer, galerkin_ridge
 from .networks import MLP, TwoLayerNet
 
-__all__ = ["gauss_newton_fit", "parameter_columns", "check_gauss_newton", "DENSE_LIMIT", "GNReport"]
+__all__ = ["gauss_newton_fit", "parameter_columns", "gram_product", "check_gauss_newton", "DENSE_LIMIT", "GNReport"]
 
 DENSE_LIMIT = 8000  # parameters; the dense p × p solve costs O(p³)
+SOLVERS = ("auto", "dense", "cg")
 
 
-def check_gauss_newton(net: nn.Module, loss) -> None:
+def check_gauss_newton(net: nn.Module, loss, solver: str = "auto") -> None:
     """Raise ``ValueError`` naming the alternative when the trainer cannot handle the case."""
+    if solver not in SOLVERS:
+        raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
     inner = getattr(net, "net", net)  # an ExactDirichlet wrapper trains its inner network
     if not isinstance(inner, (TwoLayerNet, MLP)):
         raise ValueError(f"the Gauss–Newton trainer handles TwoLayerNet and MLP, got {type(net).__name__}")
@@ -47,9 +58,13 @@ def check_gauss_newton(net: nn.Module, loss) -> None:
         raise ValueError("the Gauss–Newton trainer needs a loss object with a quadratic form "
                          "(H1Loss, L2Loss, RitzLoss), not a plain callable")
     p = sum(q.numel() for q in net.parameters() if q.requires_grad)
-    if p > DENSE_LIMIT:
-        raise ValueError(f"the Gauss–Newton trainer solves densely for up to {DENSE_LIMIT} parameters; this "
-                         f"network has {p}: use a narrower net, or the 'galerkin' trainer (output layer only)")
+    matrix_free = solver == "cg" or (solver == "auto" and p > DENSE_LIMIT)
+    if matrix_free and not isinstance(inner, TwoLayerNet):
+        raise ValueError(f"the matrix-free Gauss–Newton step (used above {DENSE_LIMIT} parameters; this network "
+                         f"has {p}) needs a TwoLayerNet; use a narrower MLP, or the 'galerkin' trainer")
+    if solver == "dense" and p > DENSE_LIMIT:
+        raise ValueError(f"the dense Gauss–Newton solve takes up to {DENSE_LIMIT} parameters; this network has "
+                         f"{p}: use solver='cg' (matrix-free) or a narrower net")
 
 
 def _params(net: nn.Module) -> list[Tensor]:
@@ -166,10 +181,14 @@ class GNReport:
 def gauss_newton_fit(net: nn.Module, problem, interior: Points, boundary: Points | None, loss,
                      iterations: int = 50, damping: float = 1e-6, resolve_output: bool = True,
                      ridge: float | None = None, tol: float = 1e-9, patience: int = 5,
-                     callback: Callable[[int, float], None] | None = None) -> GNReport:
+                     callback: Callable[[int, float], None] | None = None, solver: str = "auto",
+                     cg_iterations: int = 100, cg_tol: float = 1e-6) -> GNReport:
     """Gauss–Newton / Levenberg–Marquardt iterations on all parameters (module docstring).
-    The network ends at the best iterate; returns the :class:`GNReport`."""
-    check_gauss_newton(net, loss)
+    ``solver``: "dense", "cg" (matrix-free) or "auto" (dense up to :data:`DENSE_LIMIT`
+    parameters). The network ends at the best iterate; returns the :class:`GNReport`."""
+    check_gauss_newton(net, loss, solver)
+    p_count = sum(q.numel() for q in net.parameters() if q.requires_grad)
+    matrix_free = solver == "cg" or (solver == "auto" and p_count > DENSE_LIMIT)
     ridge = galerkin_ridge(net) if ridge is None else ridge
     params = _params(net)
 
@@ -191,13 +210,18 @@ def gauss_newton_fit(net: nn.Module, problem, interior: Points, boundary: Points
         if resolve_output:
             fit_output_layer(net, problem, interior, loss, boundary=boundary, ridge=ridge)
         start = current()
-        cols = parameter_columns(net, loss, problem, interior, boundary)
-        gram = loss.quadratic(problem, interior, boundary, cols)[0]
         grad = flat_grad()
-        if not (bool(torch.isfinite(gram).all()) and bool(torch.isfinite(grad).all())):
+        if matrix_free:
+            gram = None
+            product = gram_product(net, problem, interior, boundary, loss, grad)
+        else:
+            cols = parameter_columns(net, loss, problem, interior, boundary)
+            gram = loss.quadratic(problem, interior, boundary, cols)[0]
+        if not (bool(torch.isfinite(grad).all()) and (gram is None or bool(torch.isfinite(gram).all()))):
             raise FloatingPointError("the Gauss–Newton system has NaN or infinite entries (check the problem "
                                      "data; lower s or the step)")
-        delta = _damped_solve(gram, -grad, mu)
+        delta = _damped_solve(gram, -grad, mu) if gram is not None else \
+            _damped_cg(product, -grad, mu, cg_iterations, cg_tol)
         theta0 = [q.detach().clone() for q in params]
         value, eta = start, 0.0
         for eta_try in (1.0, 0.5, 0.25, 0.125, 0.0625, 0.03125):
@@ -225,6 +249,103 @@ def gauss_newton_fit(net: nn.Module, problem, interior: Points, boundary: Points
             break
     net.load_state_dict(best_state)
     return report
+
+
+def gram_product(net: nn.Module, problem, interior: Points, boundary: Points | None, loss,
+                 grad: Tensor | None = None) -> Callable[[Tensor], Tensor]:
+    """v ↦ G v without forming G (module docstring); ``grad`` = ∇L(θ) if already known."""
+    from torch.autograd import forward_ad as fwad
+    from torch.func import functional_call
+
+    params = dict((k, q) for k, q in net.named_parameters() if q.requires_grad)
+    names = list(params)
+    theta = torch.cat([q.detach().reshape(-1) for q in params.values()]).double()
+    scale = max(float(theta.norm()), 1.0)
+
+    def gradient_of(model: nn.Module) -> Tensor:
+        for q in params.values():
+            q.grad = None
+        loss(model, problem, interior, boundary).backward()
+        return torch.cat([params[k].grad.reshape(-1) for k in names]).double()
+
+    g0 = gradient_of(net) if grad is None else grad
+
+    class _Fields(nn.Module):  # forward = the closed-form (u, ∇u), what forward mode differentiates
+        def __init__(self) -> None:
+            super().__init__()
+            self.net = net
+
+        def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+            return self.net.value_and_grad(x)
+
+    fields = _Fields()
+
+    class _Shifted(nn.Module):
+        """u_θ + c·w with w = J v fixed (no graph to θ)."""
+
+        def __init__(self, tangents: dict) -> None:
+            super().__init__()
+            self.inner, self.tangents = net, tangents
+            if hasattr(net, "offset"):
+                self.offset = net.offset
+
+        def _tangent(self, x: Tensor) -> tuple[Tensor, Tensor]:
+            with torch.no_grad(), fwad.dual_level():
+                duals = {"net." + k: fwad.make_dual(params[k].detach(), t) for k, t in self.tangents.items()}
+                u, g = functional_call(fields, duals, (x,))
+                tu, tg = fwad.unpack_dual(u).tangent, fwad.unpack_dual(g).tangent
+            return tu, tg
+
+        def value_and_grad(self, x: Tensor) -> tuple[Tensor, Tensor]:
+            u, g = self.inner.value_and_grad(x)
+            tu, tg = self._tangent(x)
+            return u + tu, g + tg
+
+        def forward(self, x: Tensor) -> Tensor:
+            return self.inner(x) + self._tangent(x)[0]
+
+    def product(v: Tensor) -> Tensor:
+        norm = float(v.norm())
+        if norm == 0.0:
+            return torch.zeros_like(v)
+        c = scale / norm
+        tangents, i = {}, 0
+        for k in names:
+            q = params[k]
+            tangents[k] = (c * v[i:i + q.numel()]).reshape(q.shape).to(q.dtype)
+            i += q.numel()
+        return (gradient_of(_Shifted(tangents)) - g0) / c
+
+    return product
+
+
+def _damped_cg(product: Callable[[Tensor], Tensor], rhs: Tensor, mu: float, iterations: int,
+               tol: float) -> Tensor:
+    """Conjugate gradients on (G + μρI) δ = rhs, ρ = rhsᵀG rhs / rhsᵀrhs (the scale of G)."""
+    r_norm0 = float(rhs.norm())
+    if r_norm0 == 0.0:
+        return torch.zeros_like(rhs)
+    g_rhs = product(rhs)
+    rho = max(float(rhs @ g_rhs) / r_norm0 ** 2, 1e-300)
+    shift = mu * rho
+    x = torch.zeros_like(rhs)
+    r, d = rhs.clone(), rhs.clone()
+    gd = g_rhs + shift * d
+    rr = float(r @ r)
+    for _ in range(iterations):
+        curvature = float(d @ gd)
+        if curvature <= 0:  # indefinite direction (Nitsche with too small β): stop at what we have
+            break
+        alpha = rr / curvature
+        x = x + alpha * d
+        r = r - alpha * gd
+        rr_new = float(r @ r)
+        if rr_new ** 0.5 <= tol * r_norm0:
+            break
+        d = r + (rr_new / rr) * d
+        rr = rr_new
+        gd = product(d) + shift * d
+    return x if float(x.norm()) > 0 else rhs / rho
 
 
 def _damped_solve(gram: Tensor, rhs: Tensor, mu: float) -> Tensor:
