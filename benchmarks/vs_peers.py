@@ -14,7 +14,7 @@ Methods
   the lift carries no information about u*).
 - ``gauss-newton``: Gauss–Newton on all parameters of a width-80 net, Ritz energy (Nitsche),
   the error after every iteration.
-- ``adam (H1, default)``: the paper's route as ``ritzhrta solve`` runs it (width 1000,
+- ``adam (H1, paper)``: the paper's route as ``ritzhrta solve --trainer adam`` runs it (width 1000,
   H¹ loss with the exact solution, HRTA 0.5 → 1), the error every 500 steps.
 - ``deepxde PINN`` / ``deepxde Ritz``: DeepXDE (PyTorch backend, float32, tanh
   [2, 64, 64, 64, 1], Adam then L-BFGS; see ``_deepxde.py``), optional extra ``.[peers]``.
@@ -101,7 +101,7 @@ def run_adam(pb, steps, every):
     def record(info):
         if info.step % every == 0:
             spent[0] += time.process_time() - clock[0]
-            rows.append({"method": "adam (H1, default)", "setting": f"step {info.step}", "cpu_seconds": spent[0],
+            rows.append({"method": "adam (H1, paper)", "setting": f"step {info.step}", "cpu_seconds": spent[0],
                          **_errors(relative_errors(info.net, pb))})
             clock[0] = time.process_time()
 
