@@ -126,6 +126,26 @@ def test_loss_object_reaches_the_output_solve_unchanged(monkeypatch):
     assert seen and all(x is loss for x in seen)
 
 
+@pytest.mark.parametrize("name, width, fine", [("approx1d", 200, True), ("approx1d", 20, False),
+                                               ("poisson2d-dirichlet", 300, True)])
+def test_in_loop_refits_use_at_least_four_points_per_unknown(monkeypatch, name, width, fine):
+    """approx1d trains on 100 points: a width-200 refit must move to a Gauss rule with ≥ 4·200
+    points (a width-20 one keeps the training points); the 2D Ritz penalty gets boundary points."""
+    import ritzhrta.steps as steps
+
+    seen = []
+    real = steps.fit_output_layer
+    monkeypatch.setattr(steps, "fit_output_layer", lambda net, pb, pts, loss, boundary=None, **kw: (
+        seen.append((pts.x.shape[0], boundary)), real(net, pb, pts, loss, boundary=boundary, **kw)))
+    pb = problems.get(name)
+    loss = L2Loss() if pb.dim == 1 else RitzLoss()
+    torch.manual_seed(0)
+    solve(pb, TwoLayerNet(pb.dim, width, k=2), (Stage(3, 1.0, refit_output_every=2),), loss=loss, progress=False)
+    (count, boundary), = seen
+    assert (count >= 4 * width) if fine else count == 100
+    assert boundary is not None or pb.dim == 1
+
+
 def test_public_api_is_small_and_shadows_no_module():
     names = [n for n in ritzhrta.__all__ if n != "__version__"]
     assert 15 <= len(names) <= 25
