@@ -20,6 +20,7 @@ from . import __version__, cli_studies
 from .cli_usage import UsageError, usage
 from .domains import METHODS
 from .losses import DIRICHLET
+from .networks import INITS
 from .runs import LOSSES, RunConfig, config_file, latest_checkpoint, load_run, read_config, resume_run, run
 from .schedule import LR_DECAYS, OPTIMIZERS, PRESETS, TRAINERS, format_schedule, parse_schedule
 
@@ -81,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quadrature", metavar="ORDER:CELLS",
                    help="train on the domain's Gauss rule (default for the galerkin/gauss-newton trainers)")
     p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--init", choices=INITS, default=d.init,
+                   help="hidden layer: normal (all N(0, 1), the paper) or kinks (b_j = −w_j·c_j, c_j uniform in the "
+                        "domain: a better-conditioned random layer for the galerkin trainer)")
     p.add_argument("--device", default=d.device, help="cpu, cuda, cuda:N")
     p.add_argument("--dtype", choices=("float32", "float64"),
                    help=f"default: {GALERKIN_ROUTE['dtype']} (galerkin), {d.dtype} (others)")
@@ -190,7 +194,7 @@ def config_from_args(args) -> RunConfig:
                        checkpoint_every=args.checkpoint_every, resolution=args.resolution, on_nan=args.on_nan,
                        max_retries=args.max_retries, trainer=route["trainer"], ridge=args.ridge, compile=args.compile,
                        eval_every=args.eval_every, dirichlet=route["dirichlet"], quadrature=_pair(args.quadrature, "--quadrature", "ORDER:CELLS such as 6:12", (int, int)),
-                       threads=args.threads)
+                       threads=args.threads, init=args.init)
     validate(config)
     return config
 

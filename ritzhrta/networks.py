@@ -16,7 +16,9 @@ from torch.nn import functional as F
 
 from .activations import check_k, check_s, sigma_pair
 
-__all__ = ["HomotopyNet", "TwoLayerNet", "MLP"]
+__all__ = ["HomotopyNet", "TwoLayerNet", "MLP", "place_kinks", "INITS"]
+
+INITS = ("normal", "kinks")  # what RunConfig.init / --init name
 
 _INITS = ("normal", "torch")
 
@@ -247,3 +249,23 @@ class MLP(HomotopyNet):
 
     def extra_repr(self) -> str:
         return f"dim={self._dim}, widths={self.widths}, k={self.k}, s={float(self.s):g}, gamma={self.gamma:g}"
+
+
+@torch.no_grad()
+def place_kinks(net: nn.Module, domain, seed: int = 0) -> None:
+    """Move every hidden unit's kink w_j·x + b_j = 0 through a point c_j drawn uniformly in
+    ``domain``: b_j = −w_j·c_j (w_j unchanged). With N(0, 1) biases most σ^k features of a
+    unit-sized domain have their kink outside it and are nearly polynomial there, so their span
+    is ill-conditioned; with the kinks inside, one Galerkin solve of screened-poisson2d went
+    from 6.1e-5 to 1.5e-5 at width 500 (benchmarks/results/kinks.md). For a TwoLayerNet (or a
+    wrapper with ``.net``); the output layer is left to the solve.
+    """
+    inner = getattr(net, "net", net)
+    if not isinstance(inner, TwoLayerNet):
+        raise ValueError(f"place_kinks needs a TwoLayerNet, got {type(inner).__name__}")
+    if getattr(domain, "dim", inner.dim) != inner.dim:
+        raise ValueError(f"the domain has dimension {domain.dim}, the network {inner.dim}")
+    w = inner.hidden.weight
+    centres = domain.interior(inner.width, "random", seed=seed, dtype=w.dtype, device=w.device).x
+    inner.hidden.bias.copy_(-(w * centres).sum(1))
+

@@ -24,7 +24,7 @@ import problems
 
 from .io import atomic_write, load_checkpoint, save_checkpoint, write_vtk
 from .losses import DEFAULT_BETA, H1Loss, L2Loss, RitzLoss
-from .networks import MLP, TwoLayerNet
+from .networks import INITS, MLP, TwoLayerNet, place_kinks
 from .results import History, Result
 from .schedule import PRESETS, Plateau, Stage, format_schedule, parse_schedule
 from .solver import DivergenceError, solve
@@ -76,6 +76,7 @@ class RunConfig:
     compile: bool = False
     eval_every: int = 0
     threads: int | None = None
+    init: str = "normal"
     out: str | None = None
 
     def __post_init__(self) -> None:
@@ -107,6 +108,8 @@ class RunConfig:
             raise ValueError(f"quadrature must be [order, cells], got {self.quadrature!r}")
         if self.quadrature is not None and self.resample_every:
             raise ValueError("a quadrature rule is fixed: resample_every needs sampled points")
+        if self.init not in INITS:
+            raise ValueError(f"init must be one of {', '.join(INITS)}, got {self.init!r}")
         if self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
 
@@ -139,6 +142,10 @@ class RunConfig:
     def build_model(self, problem, s0: float) -> torch.nn.Module:
         """The network of :meth:`build_net`, wrapped as u = ĥ + φN when ``dirichlet`` is "exact"."""
         net = self.build_net(problem.dim, s0)
+        if self.init == "kinks":
+            if self.depth != 1:
+                raise ValueError("init 'kinks' places the kinks of a two-layer net (depth 1)")
+            place_kinks(net, problem.domain, seed=self.seed)
         if self.dirichlet == "exact":
             from .exact_bc import ExactDirichlet
 
@@ -163,7 +170,7 @@ _TYPES = {"problem": str, "schedule": str, "loss": str, "width": int, "k": int, 
           "points": int, "sampling": str, "resample_every": int, "beta": (int, float), "seed": int, "device": str,
           "dtype": str, "checkpoint_every": int, "resolution": int, "on_nan": str, "max_retries": int,
           "trainer": str, "ridge": (int, float), "compile": bool, "eval_every": int, "dirichlet": str,
-          "quadrature": list, "threads": int, "out": str}
+          "quadrature": list, "threads": int, "init": str, "out": str}
 _OPTIONAL = {"plateau", "points", "sampling", "ridge", "beta", "quadrature", "threads", "out"}
 
 

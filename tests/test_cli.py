@@ -145,3 +145,13 @@ def test_trainer_adam_keeps_the_papers_defaults(tmp_path, capsys):
     code, _, err = run(["solve", "poisson2d-dirichlet", "--trainer", "adam", "--optimizer", "sgd", "--out",
                         str(tmp_path / "b"), "--no-progress"], capsys)
     assert code == 2 and "disagree" in err
+
+
+def test_init_kinks_from_the_cli_and_its_refusal(tmp_path, capsys):
+    out_dir = tmp_path / "k"
+    code, _, _ = run(["solve", "screened-poisson2d", "--width", "60", "--init", "kinks", "--quadrature", "4:6",
+                      "--resolution", "10", "--out", str(out_dir), "--no-progress"], capsys)
+    assert code == 0 and json.loads((out_dir / "config.json").read_text())["init"] == "kinks"
+    code, _, err = run(["solve", "screened-poisson2d", "--trainer", "adam", "--depth", "2", "--init", "kinks",
+                        "--out", str(tmp_path / "x"), "--no-progress"], capsys)
+    assert code == 2 and "depth 1" in err and not (tmp_path / "x").exists()

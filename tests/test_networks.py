@@ -113,3 +113,27 @@ def test_load_state_dict_carries_s_into_the_forward_pass():
     x = torch.rand(9, 2)
     assert torch.equal(dst(x), src(x))
     assert torch.equal(dst.value_and_grad(x)[1], src.value_and_grad(x)[1])
+
+
+def test_place_kinks_puts_every_kink_through_the_domain():
+    import problems
+    from ritzhrta.networks import MLP, place_kinks
+
+    pb = problems.get("screened-poisson2d")
+    torch.manual_seed(0)
+    net = TwoLayerNet(2, 300, k=5).double()
+    corners = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], dtype=torch.float64)
+
+    def crossing(n):
+        z = n.hidden(corners).detach()  # (4, m): a kink crosses the square iff the signs differ
+        return float(((z.min(0).values < 0) & (z.max(0).values > 0)).double().mean())
+
+    before = crossing(net)
+    weight = net.hidden.weight.detach().clone()
+    place_kinks(net, pb.domain, seed=3)
+    assert before < 0.8 and crossing(net) == 1.0
+    assert torch.equal(net.hidden.weight, weight)  # only the biases move
+    with pytest.raises(ValueError, match="TwoLayerNet"):
+        place_kinks(MLP(2, [5, 5]), pb.domain)
+    with pytest.raises(ValueError, match="dimension"):
+        place_kinks(TwoLayerNet(3, 5), pb.domain)
