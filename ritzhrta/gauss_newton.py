@@ -22,10 +22,10 @@ Above that (or with ``solver="cg"``) the step comes from conjugate gradients on
 
     G v = [∇_θ L(u_θ + c·w) − ∇_θ L(u_θ)] / c,    w = J v = d/dt u_{θ+tv}  (held fixed)
 
-exactly (no finite-difference error), with w from forward-mode AD of the network's closed
-form; ρ = gᵀGg / gᵀg stands for tr(G)/p. Each product costs one forward-mode pass and one
-gradient of the loss: memory O(n·m), not O(n·p). Matrix-free needs a TwoLayerNet (possibly
-wrapped by ExactDirichlet): its closed-form ∇u is what forward mode differentiates.
+exactly (no finite-difference error), with w from forward-mode AD of the closed-form (u, ∇u)
+of a TwoLayerNet (possibly wrapped by ExactDirichlet), or, for an MLP, by reverse over reverse
+(J v = ∂/∂r [(∂(rᵀF)/∂θ)·v], F = (u, ∇u) by autograd); ρ = gᵀGg / gᵀg stands for tr(G)/p. Each
+product costs one tangent pass and one gradient of the loss: memory O(n·m), not O(n·p).
 """
 from __future__ import annotations
 
@@ -58,10 +58,6 @@ def check_gauss_newton(net: nn.Module, loss, solver: str = "auto") -> None:
         raise ValueError("the Gauss–Newton trainer needs a loss object with a quadratic form "
                          "(H1Loss, L2Loss, RitzLoss), not a plain callable")
     p = sum(q.numel() for q in net.parameters() if q.requires_grad)
-    matrix_free = solver == "cg" or (solver == "auto" and p > DENSE_LIMIT)
-    if matrix_free and not isinstance(inner, TwoLayerNet):
-        raise ValueError(f"the matrix-free Gauss–Newton step (used above {DENSE_LIMIT} parameters; this network "
-                         f"has {p}) needs a TwoLayerNet; use a narrower MLP, or the 'galerkin' trainer")
     if solver == "dense" and p > DENSE_LIMIT:
         raise ValueError(f"the dense Gauss–Newton solve takes up to {DENSE_LIMIT} parameters; this network has "
                          f"{p}: use solver='cg' (matrix-free) or a narrower net")
@@ -257,8 +253,11 @@ def gram_product(net: nn.Module, problem, interior: Points, boundary: Points | N
     from torch.autograd import forward_ad as fwad
     from torch.func import functional_call
 
+    from .derivatives import value_and_grad
+
     params = dict((k, q) for k, q in net.named_parameters() if q.requires_grad)
     names = list(params)
+    closed_form = isinstance(getattr(net, "net", net), TwoLayerNet)
     theta = torch.cat([q.detach().reshape(-1) for q in params.values()]).double()
     scale = max(float(theta.norm()), 1.0)
 
@@ -290,14 +289,30 @@ def gram_product(net: nn.Module, problem, interior: Points, boundary: Points | N
                 self.offset = net.offset
 
         def _tangent(self, x: Tensor) -> tuple[Tensor, Tensor]:
+            if not closed_form:
+                return self._tangent_double_backward(x)
             with torch.no_grad(), fwad.dual_level():
                 duals = {"net." + k: fwad.make_dual(params[k].detach(), t) for k, t in self.tangents.items()}
                 u, g = functional_call(fields, duals, (x,))
                 tu, tg = fwad.unpack_dual(u).tangent, fwad.unpack_dual(g).tangent
             return tu, tg
 
+        def _tangent_double_backward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+            """J v for nets without a closed form (MLP): with F = (u, ∇u) at x by autograd,
+            J v = ∂/∂r [ (∂(rᵀF)/∂θ)·v ] (reverse over reverse)."""
+            with torch.enable_grad():
+                u, g = value_and_grad(net, x, closed_form=False)
+                fields_flat = torch.cat([u.reshape(-1), g.reshape(-1)])
+                r = torch.zeros_like(fields_flat, requires_grad=True)
+                grads = torch.autograd.grad(fields_flat, [params[k] for k in names], grad_outputs=r,
+                                            create_graph=True)
+                dot = sum((gk * self.tangents[k]).sum() for gk, k in zip(grads, names))
+                (jv,) = torch.autograd.grad(dot, r)
+            n = u.numel()
+            return jv[:n].reshape(u.shape).detach(), jv[n:].reshape(g.shape).detach()
+
         def value_and_grad(self, x: Tensor) -> tuple[Tensor, Tensor]:
-            u, g = self.inner.value_and_grad(x)
+            u, g = value_and_grad(self.inner, x)
             tu, tg = self._tangent(x)
             return u + tu, g + tg
 

@@ -16,7 +16,7 @@ BAD = [
     ["--quadrature", "x"], ["--plateau", "0:0.5"], ["--plateau", "10:2"], ["--plateau", "abc"],
     ["--loss", "x"], ["--optimizer", "x"], ["--trainer", "x"], ["--dirichlet", "x"], ["--dtype", "float16"],
     ["--device", "tpu"], ["--device", "cuda:9"], ["--sampling", "lattice"], ["--on-nan", "retry"],
-    ["--trainer", "alternating", "--k", "3"], ["--trainer", "gauss-newton", "--depth", "2", "--width", "100"],
+    ["--trainer", "alternating", "--k", "3"], ["--trainer", "galerkin", "--depth", "2", "--init", "kinks"],
     ["--trainer", "galerkin", "--schedule", "1:3"], ["--loss", "ritz"], ["--width", "ten"],
     ["--quadrature", "2:2", "--resample-every", "5"],
 ]
