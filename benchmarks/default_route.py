@@ -7,6 +7,7 @@ excluded), relative errors on the 16384 held-out points. Control: ``--trainer ad
 paper's route, H¹ loss with the exact solution) at its defaults on the same problems.
 
     python benchmarks/default_route.py           # results/default_route.csv, .md
+    python benchmarks/default_route.py --widths 150 --no-control --name default_route_150
     python benchmarks/default_route.py --quick   # seconds; used by the tests
 """
 from __future__ import annotations
@@ -34,18 +35,23 @@ def solve(args: list[str]) -> dict:
 
 
 def main(argv=None) -> int:
-    args = parse_args(__doc__, argv)
+    def options(p):
+        p.add_argument("--widths", default="50,100,250,500", help="comma list")
+        p.add_argument("--no-control", action="store_true", help="skip the --trainer adam rows")
+        p.add_argument("--name", default="default_route", help="file name of the results")
+
+    args = parse_args(__doc__, argv, options)
     rows = []
     for name in PROBLEMS[:1] if args.quick else PROBLEMS:
-        for width in (40,) if args.quick else (50, 100, 250, 500):
+        for width in (40,) if args.quick else [int(w) for w in args.widths.split(",")]:
             command = [name, "--width", str(width)]
             rows.append({"command": "ritzhrta solve " + " ".join(command), **solve(command)})
             print(rows[-1], flush=True)
-        if not args.quick:
+        if not args.quick and not args.no_control:
             command = [name, "--trainer", "adam"]
             rows.append({"command": "ritzhrta solve " + " ".join(command), **solve(command)})
             print(rows[-1], flush=True)
-    name = "default_route_quick" if args.quick else "default_route"
+    name = "default_route_quick" if args.quick else args.name
     write_rows(args.out / f"{name}.csv", rows)
     lines = ["`ritzhrta solve` from the command line, one thread (`--threads 1`), seed 0; CPU seconds "
              "from summary.json.", "", "| command | Dirichlet data | CPU s | rel H¹ | rel L² |", "|---|---|---|---|---|"]
