@@ -23,6 +23,16 @@ M = [
  ("ritzhrta/exact_bc.py", "            return 1 - (r ** 2).sum(1) / radius ** 2, -2 * r / radius ** 2", "            return 1 - (r ** 2).sum(1) / radius ** 2, -r / radius ** 2", "test_boundary_values_are_exact"),
  ("ritzhrta/losses.py", "        return replace(self, beta=safety * max(lam, 1e-12))", "        return replace(self, beta=1e-3)", "test_calibrated_nitsche"),
  ("ritzhrta/threads.py", "    if cores == 1 or width * points < BREAK_EVEN or load > cores - 1:", "    if cores == 1 or width * points < BREAK_EVEN:", "test_thread_default"),
+ ("ritzhrta/activations.py", "        return (k * (k - 1)) * (torch.addcmul(g_dact, g_act, y, value=1.0 / (k - 1)) * yk2), None", "        return (k * (k - 1)) * (torch.addcmul(g_dact, g_act, y, value=1.0 / k) * yk2), None", "test_fast_pair_first_and_second"),
+ ("ritzhrta/activations.py", "    if s == 1.0:  # σ'·σ = σ: d/dz σ^k = k·σ^(k−1)\n        return act, k * yk1", "    if s == 1.0:\n        return act, k * yk1 * 0.999", "test_fast_pair_matches"),
+ ("ritzhrta/networks.py", "    module._s_value = check_s(float(module.s))", "    pass", "test_load_state_dict_carries_s"),
+ ("ritzhrta/networks.py", "    inner.hidden.bias.copy_(-(w * centres).sum(1))", "    inner.hidden.bias.copy_((w * centres).sum(1))", "test_place_kinks_puts_every_kink"),
+ ("ritzhrta/gauss_newton.py", "        return (gradient_of(_Shifted(tangents)) - g0) / c", "        return (gradient_of(_Shifted(tangents)) - g0) / (2 * c)", "test_matrix_free_gram_product"),
+ ("ritzhrta/gauss_newton.py", "                dot = sum((gk * self.tangents[k]).sum() for gk, k in zip(grads, names))", "                dot = sum((gk * self.tangents[k]).sum() for gk, k in list(zip(grads, names))[:-1])", "test_matrix_free_gram_product"),
+ ("ritzhrta/exact_bc.py", "    return 1 / (1 / phi_i).sum(1)", "    return 1 / (1 / phi_i).sum(1) + 1e-3", "test_boundary_values_are_exact"),
+ ("ritzhrta/cli.py", "        trainer = \"galerkin\" if isinstance(problem, Problem) else \"gradient\"", "        trainer = \"gradient\"", "test_default_route_for_pde"),
+ ("ritzhrta/cli.py", "        if trainer == \"galerkin\" and given:", "        if False:", "test_gradient_options_with_the_galerkin_default"),
+ ("ritzhrta/loop.py", "    if interior.x.shape[0] >= 4 * unknowns:", "    if True:", "test_in_loop_refits_use_at_least"),
 ]
 ONLY = sys.argv[1:]  # optional: run only the mutations whose test name contains one of these
 for path, old, new, test in M:
