@@ -56,9 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, help=f"power of σ_s^k (default: {GALERKIN_ROUTE['k']} galerkin, {d.k} others)")
     p.add_argument("--depth", type=int, default=d.depth, help="hidden layers (1: two-layer net)")
     p.add_argument("--standard-scaling", action="store_true", help="γ = 0 instead of the NTK scaling γ = 1")
-    p.add_argument("--lr", type=float, default=d.lr)
-    p.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer)
-    p.add_argument("--lr-decay", choices=LR_DECAYS, default=d.lr_decay, help="per stage")
+    p.add_argument("--lr", type=float, help=f"default {d.lr}")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, help=f"default {d.optimizer}")
+    p.add_argument("--lr-decay", choices=LR_DECAYS, help=f"per stage (default {d.lr_decay})")
     p.add_argument("--keep-optimizer", action="store_true", help="keep optimizer state across stages")
     p.add_argument("--trainer", choices=TRAINERS + ("adam",),
                    help="default: galerkin for PDE problems (one float64 output solve of the Ritz energy on "
@@ -142,8 +142,7 @@ def _route(args) -> dict:
     trainer = "gradient" if args.trainer == "adam" else args.trainer
     if trainer is None:
         trainer = "galerkin" if isinstance(problem, Problem) else "gradient"
-        given = [name for name in _GRADIENT_ONLY if getattr(args, name) not in (None, False, 0, d.lr, d.optimizer,
-                                                                                     d.lr_decay)]
+        given = [name for name in _GRADIENT_ONLY if getattr(args, name) not in (None, False, 0)]
         if trainer == "galerkin" and args.schedule and any(st.steps > 1 for st in parse_schedule(args.schedule)):
             given.append("schedule")
         if trainer == "galerkin" and given:
@@ -151,7 +150,7 @@ def _route(args) -> dict:
             raise UsageError(f"{flags} set gradient training, but the default trainer for PDE problems is "
                              "galerkin (one output solve per stage: --schedule 0.5:1,1:1); add --trainer adam "
                              "for the paper's algorithm")
-    if args.trainer == "adam" and args.optimizer != d.optimizer:
+    if args.trainer == "adam" and args.optimizer not in (None, "adam"):
         raise UsageError(f"--trainer adam and --optimizer {args.optimizer} disagree; use --trainer gradient "
                          f"--optimizer {args.optimizer}")
     base = GALERKIN_ROUTE if trainer == "galerkin" else {"loss": d.loss, "width": d.width, "k": d.k,
@@ -173,6 +172,11 @@ def _route(args) -> dict:
     return chosen
 
 
+def _given(value, name: str):
+    """An option's value, or RunConfig's default when it was left out."""
+    return getattr(RunConfig(problem=""), name) if value is None else value
+
+
 def config_from_args(args) -> RunConfig:
     """The :class:`RunConfig` described by ``solve`` arguments (see :func:`_route` for the
     defaults that depend on the trainer and the problem)."""
@@ -187,8 +191,8 @@ def config_from_args(args) -> RunConfig:
         schedule = format_schedule(PRESETS[args.preset or "homotopy"](DEFAULT_STEPS if args.steps is None else args.steps))
     _check_device(args.device)
     config = RunConfig(problem=args.problem, schedule=schedule, loss=route["loss"], width=route["width"], k=route["k"],
-                       depth=args.depth, ntk_scaling=not args.standard_scaling, lr=args.lr, optimizer=args.optimizer,
-                       lr_decay=args.lr_decay, keep_optimizer=args.keep_optimizer, plateau=_pair(args.plateau, "--plateau", "WINDOW:TOL such as 500:0.05", (int, float)),
+                       depth=args.depth, ntk_scaling=not args.standard_scaling, lr=_given(args.lr, "lr"), optimizer=_given(args.optimizer, "optimizer"),
+                       lr_decay=_given(args.lr_decay, "lr_decay"), keep_optimizer=args.keep_optimizer, plateau=_pair(args.plateau, "--plateau", "WINDOW:TOL such as 500:0.05", (int, float)),
                        points=args.points, sampling=args.sampling, resample_every=args.resample_every,
                        beta=args.beta, seed=args.seed, device=args.device, dtype=route["dtype"],
                        checkpoint_every=args.checkpoint_every, resolution=args.resolution, on_nan=args.on_nan,

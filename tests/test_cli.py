@@ -127,7 +127,8 @@ def test_default_route_for_pde_problems_is_the_galerkin_solve(tmp_path, capsys):
 
 
 def test_gradient_options_with_the_galerkin_default_are_refused(tmp_path, capsys):
-    for extra in (["--steps", "10"], ["--lr", "0.01"], ["--schedule", "0.5:5,1:5"], ["--preset", "baseline"]):
+    for extra in (["--steps", "10"], ["--lr", "0.01"], ["--lr", "0.001"], ["--optimizer", "adam"],
+                  ["--schedule", "0.5:5,1:5"], ["--preset", "baseline"]):
         code, _, err = run(["solve", "poisson2d-neumann", *extra, "--out", str(tmp_path / "x"), "--no-progress"],
                            capsys)
         assert code == 2 and "--trainer adam" in err, (extra, err)
