@@ -5,15 +5,22 @@ from typing import Callable, Union
 
 from ritzhrta.problem import Problem, Target
 
-from . import approximation, poisson2d
+import inspect
 
-__all__ = ["get", "names", "describe", "REGISTRY"]
+from . import approximation, mesh2d, poisson2d, poisson3d
+
+__all__ = ["get", "names", "describe", "mesh_problems", "REGISTRY"]
 
 REGISTRY: dict[str, Callable[..., Union[Problem, Target]]] = {
     "poisson2d-neumann": poisson2d.neumann,
     "screened-poisson2d": poisson2d.screened,
     "poisson2d-dirichlet": poisson2d.dirichlet,
     "poisson2d-lshape": poisson2d.lshape,
+    "poisson3d-dirichlet": poisson3d.dirichlet3d,
+    "smooth-coefficient": mesh2d.smooth_coefficient,
+    "two-material": mesh2d.two_material,
+    "plate-hole": mesh2d.plate_hole,
+    "part3d": poisson3d.part3d,
     "approx1d": approximation.approx1d,
     "approx3d": approximation.approx3d,
 }
@@ -30,7 +37,16 @@ def get(name: str, **options) -> Union[Problem, Target]:
         factory = REGISTRY[name]
     except KeyError:
         raise ValueError(f"unknown problem {name!r}; known: {', '.join(REGISTRY)}") from None
+    if options.get("mesh") is not None and "mesh" not in inspect.signature(factory).parameters:
+        raise ValueError(f"problem {name!r} is not defined on a mesh file; a mesh applies to: "
+                         f"{', '.join(mesh_problems())}")
+    options = {k: v for k, v in options.items() if not (k == "mesh" and v is None)}
     return factory(**options)
+
+
+def mesh_problems() -> list[str]:
+    """The problems whose domain is read from a mesh file (they take ``mesh=PATH``)."""
+    return [n for n, f in REGISTRY.items() if "mesh" in inspect.signature(f).parameters]
 
 
 def describe(name: str) -> str:

@@ -20,6 +20,7 @@ _EXPORTS = {
     "Disk": "domains",
     "Polygon": "polygon",
     "LShape": "polygon",
+    "MeshDomain": "mesh_domain",
     # networks
     "TwoLayerNet": "networks",
     "MLP": "networks",

@@ -12,6 +12,10 @@ N, and the Ritz energy needs no boundary term at all (`RitzLoss(dirichlet="exact
   (φ_i ≈ the distance to the segment near it, 0 only on it; φ > 0 inside, 0 on ∂Ω); ∇φ by
   autograd. On ∂Ω itself φ's gradient is not defined: there it is set to 0 (a set of measure
   zero; no quadrature or error point lies on it).
+- a 2D :class:`~ritzhrta.MeshDomain`: the same R-equivalence over the boundary edges that
+  carry Dirichlet data (all of them, or the tagged ones of ``dirichlet={tag: h}``): φ vanishes
+  on Γ_D only, and the rest of the boundary keeps its Neumann term in the energy. Mixed
+  conditions need one data callable for all Dirichlet tags (it is the lift ĥ).
 - ĥ: the Dirichlet data h itself, evaluated inside Ω (h is a function of x, so it is its
   own extension); ∇ĥ by autograd. When a problem's h is the formula of its exact solution
   (poisson2d-lshape), u = ĥ is already the answer: compare methods with Nitsche there.
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -28,23 +33,36 @@ from .domains import Box, Disk, Domain
 from .polygon import Polygon
 from .problem import Problem, exact_gradient
 
-__all__ = ["ExactDirichlet", "boundary_factor", "supports_exact"]
+__all__ = ["ExactDirichlet", "boundary_factor", "supports_exact", "segments_distance", "polygon_distance"]
+
+
+def _lift(problem: Problem):
+    """The callable ĥ (a function of x on all of Ω), or None if the data have no single lift."""
+    tagged = getattr(problem, "tagged", None)
+    if tagged is None:
+        return None if problem.dirichlet_where is not None else problem.dirichlet
+    fields = list(tagged["dirichlet"].values())
+    if not fields or any(f is not fields[0] for f in fields):
+        return None
+    return fields[0]
 
 
 def supports_exact(problem) -> bool:
     """Whether :class:`ExactDirichlet` can carry ``problem``'s Dirichlet data: a Problem with
-    data h on its whole boundary, on a domain :func:`boundary_factor` knows."""
-    if not isinstance(problem, Problem) or problem.dirichlet is None or problem.dirichlet_where is not None:
+    data h on its whole boundary on a domain :func:`boundary_factor` knows, or on tagged parts
+    of a 2D mesh with one data callable."""
+    if not isinstance(problem, Problem) or problem.dirichlet is None or _lift(problem) is None:
         return False
     try:
-        boundary_factor(problem.domain)
+        boundary_factor(problem.domain, problem)
     except ValueError:
         return False
     return True
 
 
-def boundary_factor(domain: Domain) -> Callable[[Tensor], tuple[Tensor, Tensor]]:
-    """x ↦ (φ(x), ∇φ(x)) with φ > 0 in Ω and φ = 0 on ∂Ω (boxes, disks, polygons)."""
+def boundary_factor(domain: Domain, problem: Problem | None = None) -> Callable[[Tensor], tuple[Tensor, Tensor]]:
+    """x ↦ (φ(x), ∇φ(x)) with φ > 0 in Ω and φ = 0 on ∂Ω (boxes, disks, polygons), or on the
+    Dirichlet edges of a 2D mesh (``problem`` names them)."""
     if isinstance(domain, Box):
         lo, hi = torch.as_tensor(domain.lo), torch.as_tensor(domain.hi)
 
@@ -68,13 +86,56 @@ def boundary_factor(domain: Domain) -> Callable[[Tensor], tuple[Tensor, Tensor]]
     if isinstance(domain, Polygon):
         vertices = torch.as_tensor(domain.vertices)
         return lambda x: _with_gradient(lambda y: polygon_distance(y, vertices.to(y)), x)
-    raise ValueError(f"exact Dirichlet imposition supports boxes, disks and polygons, not {domain!r}; "
+    if hasattr(domain, "facet_tag") and domain.dim == 2:
+        keep = np.ones(len(domain.facets), dtype=bool)
+        tagged = getattr(problem, "tagged", None) if problem is not None else None
+        if tagged is not None:
+            keep = np.isin(domain.facet_tag, [domain.tags.index(t) for t in tagged["dirichlet"]])
+        elif problem is not None and problem.dirichlet_where is not None:
+            raise ValueError("exact imposition on a mesh needs dirichlet={tag: h} (or h on the whole boundary)")
+        ends = torch.as_tensor(merge_collinear(domain.points[domain.facets[keep]]))  # (F, 2, 2)
+        return lambda x: _with_gradient(lambda y: segments_distance(y, ends[:, 0].to(y), ends[:, 1].to(y)), x)
+    raise ValueError(f"exact Dirichlet imposition supports boxes, disks, polygons and 2D meshes, not {domain!r}; "
                      "use Nitsche's method (dirichlet='nitsche') there")
+
+
+def merge_collinear(segments: np.ndarray, tol: float = 1e-9) -> np.ndarray:
+    """Join touching segments (F, 2, 2) that lie on one straight line into maximal segments
+    (a mesh cuts a straight side into many edges; φ of many short pieces ripples)."""
+    p, q = segments[:, 0], segments[:, 1]
+    d = q - p
+    n = np.stack([-d[:, 1], d[:, 0]], 1) / np.linalg.norm(d, axis=1, keepdims=True)
+    flip = (n[:, 0] < -tol) | ((np.abs(n[:, 0]) <= tol) & (n[:, 1] < 0))
+    n[flip] *= -1
+    offset = (n * p).sum(1)
+    scale = max(1.0, float(np.abs(segments).max()))
+    keys = np.round(np.column_stack([n, offset / scale]) / tol) * tol
+    out = []
+    for key in np.unique(keys, axis=0):
+        group = np.all(keys == key, axis=1)
+        t = np.array([-n[group][0][1], n[group][0][0]])  # direction along the line
+        a, b = (p[group] * t).sum(1), (q[group] * t).sum(1)
+        lo, hi = np.minimum(a, b), np.maximum(a, b)
+        order = np.argsort(lo)
+        start, end = lo[order[0]], hi[order[0]]
+        base = n[group][0] * offset[group][0]
+        for i in order[1:]:
+            if lo[i] <= end + tol * scale:
+                end = max(end, hi[i])
+            else:
+                out.append([base + start * t, base + end * t])
+                start, end = lo[i], hi[i]
+        out.append([base + start * t, base + end * t])
+    return np.array(out)
 
 
 def polygon_distance(x: Tensor, vertices: Tensor) -> Tensor:
     """φ(x) = 1 / Σ_i 1/φ_i(x) over the polygon's edges (see the module docstring), shape (n,)."""
-    p, q = vertices, torch.roll(vertices, -1, 0)
+    return segments_distance(x, vertices, torch.roll(vertices, -1, 0))
+
+
+def segments_distance(x: Tensor, p: Tensor, q: Tensor) -> Tensor:
+    """φ(x) = 1 / Σ_i 1/φ_i(x) over the segments [p_i, q_i] (2D), shape (n,)."""
     d = q - p
     length = d.norm(dim=1)
     rel = x[:, None, :] - p[None]
@@ -102,21 +163,24 @@ class ExactDirichlet(nn.Module):
 
     It behaves like N for the solver: ``s``, ``set_s``, ``dim``, ``k``, ``a``, ``c``,
     ``output_basis`` (φΦ and ∇(φΦ) = Φ∇φ + φ∇Φ), ``set_output``; ``offset`` gives (ĥ, ∇ĥ).
-    The whole boundary must be Dirichlet (no ``dirichlet_where``).
+    The whole boundary must be Dirichlet (no ``dirichlet_where``), except on a 2D mesh with
+    ``dirichlet={tag: h}``: there φ vanishes on the tagged edges and the others stay Neumann.
     """
 
     def __init__(self, net: nn.Module, problem: Problem) -> None:
         super().__init__()
         if not isinstance(problem, Problem) or problem.dirichlet is None:
             raise ValueError("exact imposition needs a Problem with Dirichlet data (dirichlet=h)")
-        if problem.dirichlet_where is not None:
-            raise ValueError("exact imposition needs Dirichlet data on the whole boundary; with mixed "
-                             "conditions use Nitsche's method (dirichlet='nitsche')")
+        lift = _lift(problem)
+        if lift is None:
+            raise ValueError("exact imposition needs Dirichlet data on the whole boundary, or dirichlet={tag: h} on "
+                             "a 2D mesh with one data callable; otherwise use Nitsche's method (dirichlet='nitsche')")
         if not hasattr(net, "set_s") or net.dim != problem.dim:
             raise ValueError("ExactDirichlet wraps a ritzhrta network of the problem's dimension")
         self.net = net
         self.problem = problem
-        self.factor = boundary_factor(problem.domain)
+        self.lift = lift
+        self.factor = boundary_factor(problem.domain, problem)
 
     # --- what the solver asks of a network --------------------------------------------
     @property
@@ -148,11 +212,14 @@ class ExactDirichlet(nn.Module):
     # --- u = ĥ + φ N ---------------------------------------------------------------------
     def offset(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """(ĥ(x), ∇ĥ(x))."""
-        return self.problem.h(x), exact_gradient(self.problem.dirichlet, x)
+        h = self.lift(x)
+        if not isinstance(h, Tensor) or h.shape != (x.shape[0],):
+            raise ValueError(f"the Dirichlet data must return shape ({x.shape[0]},)")
+        return h, exact_gradient(self.lift, x)
 
     def forward(self, x: Tensor) -> Tensor:
         phi, _ = self.factor(x)
-        return self.problem.h(x) + phi * self.net(x)
+        return self.lift(x) + phi * self.net(x)
 
     def value_and_grad(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """u = ĥ + φN, ∇u = ∇ĥ + N∇φ + φ∇N."""

@@ -25,11 +25,14 @@ def _pad3(a: np.ndarray) -> np.ndarray:
 
 
 def write_vtk(path: str | os.PathLike, net: nn.Module, domain: Domain | None = None,
-              problem: Problem | Target | None = None, resolution: int = 100) -> Path:
+              problem: Problem | Target | None = None, resolution: int = 100, reference=None) -> Path:
     """Write the network's solution on a mesh of the domain as ``.vtu`` (or ``.xdmf``).
 
     Point data: ``u``, ``grad_u`` (vector), and with a known exact solution ``u_exact``
-    and ``error`` = |u − u*|. The domain defaults to ``problem.domain``.
+    and ``error`` = |u − u*|. With a ``reference`` (:func:`ritzhrta.fem_reference`):
+    ``u_reference`` and ``error`` = |u − u_ref| (then the exact error is ``error_exact``).
+    The domain defaults to ``problem.domain``; a :class:`~ritzhrta.MeshDomain` is written
+    on its own mesh (its nodes and cells).
     """
     path = Path(path)
     if path.suffix not in (".vtu", ".xdmf"):
@@ -45,6 +48,11 @@ def write_vtk(path: str | os.PathLike, net: nn.Module, domain: Domain | None = N
         x = torch.as_tensor(m.points, dtype=torch.float64)
         exact = problem.u_exact(x).detach().numpy()
         data.update(u_exact=exact, error=np.abs(u - exact))
+    if reference is not None:
+        ref = reference.values(m.points)
+        if "error" in data:
+            data["error_exact"] = data.pop("error")
+        data.update(u_reference=ref, error=np.abs(u - ref))
     out = meshio.Mesh(_pad3(m.points), [(m.cell_type, m.cells)], point_data=data)
     kwargs = {"data_format": "XML"} if path.suffix == ".xdmf" else {}
     with atomic_write(path) as tmp:

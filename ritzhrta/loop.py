@@ -162,11 +162,10 @@ def refit_points(run: "Run") -> tuple:
     unknowns = sum(p.numel() for p in (run.net.a, getattr(run.net, "c", None)) if p is not None)
     if interior.x.shape[0] >= 4 * unknowns:
         return interior, boundary
-    from .solver import default_quadrature
-
     domain, dim = run.problem.domain, interior.x.shape[1]
-    order, cells = default_quadrature(dim)
-    cells = max(cells, math.ceil((4 * unknowns) ** (1 / dim) / order))
+    order, cells = domain.default_rule()
+    per_cell = len(domain.quadrature(order, 1)) / order ** dim  # 1 for boxes, the cell count for meshes
+    cells = max(cells, math.ceil((4 * unknowns / per_cell) ** (1 / dim) / order))
     like = {"dtype": interior.x.dtype, "device": interior.x.device}
     rule = domain.quadrature(order, cells, **like)
     edge = domain.boundary_quadrature(order, cells, **like) if run.loss.uses_boundary(run.problem) else None

@@ -52,9 +52,9 @@ def sobolev_loss(net: nn.Module, problem: Problem | Target, points: Points, orde
 def ritz_energy(net: nn.Module, problem: Problem, interior: Points, boundary: Points | None = None,
                 beta: float = DEFAULT_BETA, mean_penalty: float = DEFAULT_MEAN_PENALTY,
                 closed_form: bool = True, dirichlet: str = "penalty") -> Tensor:
-    """Deep Ritz energy of −∇·(∇u) + V·u = f, ∂u/∂n = g on Γ_N, u = h on Γ_D:
+    """Deep Ritz energy of −∇·(a∇u) + V·u = f, a∂u/∂n = g on Γ_N, u = h on Γ_D:
 
-        E(u) = Σ ω_i [½|∇u|² + ½·V·u² − f·u](x_i) − Σ_{Γ_N} ω_j g·u + D(u)
+        E(u) = Σ ω_i [½·a|∇u|² + ½·V·u² − f·u](x_i) − Σ_{Γ_N} ω_j g·u + D(u)
 
     with the Dirichlet term D(u) = β·Σ_{Γ_D} ω_j (u − h)² (``dirichlet="penalty"``: its
     minimiser has an O(1/β) boundary error), none with ``"exact"`` (the network satisfies
@@ -62,7 +62,7 @@ def ritz_energy(net: nn.Module, problem: Problem, interior: Points, boundary: Po
     (``"nitsche"``, consistent for every β above the coercivity bound, see
     :meth:`RitzLoss.calibrated`):
 
-        D(u) = −Σ_{Γ_D} ω_j ∂_n u (u − h) + (β/2)·Σ_{Γ_D} ω_j (u − h)²
+        D(u) = −Σ_{Γ_D} ω_j a∂_n u (u − h) + (β/2)·Σ_{Γ_D} ω_j (u − h)²
 
     For a pure Neumann problem (no Γ_D, V ≡ 0) u is unique only up to a constant and a
     quadrature error in ∫f + ∫g makes E unbounded below along constants, so the
@@ -72,8 +72,9 @@ def ritz_energy(net: nn.Module, problem: Problem, interior: Points, boundary: Po
         raise TypeError(f"ritz_energy needs a Problem (a PDE), got {type(problem).__name__}")
     x, w = interior.x, interior.w
     u, g = value_and_grad(net, x, closed_form)
-    energy = (w * (0.5 * (g ** 2).sum(1) + 0.5 * problem.V(x) * u ** 2 - problem.f(x) * u)).sum()
-    if _needs_boundary(problem) and dirichlet != "exact":
+    grad_sq = (g ** 2).sum(1) if problem.constant_diffusion else problem.a(x) * (g ** 2).sum(1)
+    energy = (w * (0.5 * grad_sq + 0.5 * problem.V(x) * u ** 2 - problem.f(x) * u)).sum()
+    if _needs_boundary(problem) and (dirichlet != "exact" or problem.neumann is not None):
         if boundary is None:
             raise ValueError(f"problem {problem.name!r} has boundary data: ritz_energy needs boundary points")
         xb, wb = boundary.x, boundary.w
@@ -87,10 +88,12 @@ def ritz_energy(net: nn.Module, problem: Problem, interior: Points, boundary: Po
         dmask = problem.dirichlet_mask(xb)
         if problem.neumann is not None:
             energy = energy - (wb * problem.g(xb) * ub * (~dmask)).sum()
-        if problem.dirichlet is not None:
+        if problem.dirichlet is not None and dirichlet != "exact":  # exact: u = h by construction
             jump = ub - problem.h(xb)
             if nitsche:
                 dn = (gb * boundary.normals).sum(1)
+                if not problem.constant_diffusion:
+                    dn = problem.a(xb) * dn  # the flux a∂_n u
                 energy = energy + (wb * dmask * (0.5 * beta * jump ** 2 - dn * jump)).sum()
             else:
                 energy = energy + beta * (wb * dmask * jump ** 2).sum()
@@ -187,9 +190,9 @@ class RitzLoss:
     mean-zero penalty ``mean_penalty``. With Nitsche, ``beta=None`` asks for the automatic
     choice of :meth:`calibrated` (trainers calibrate before they start).
 
-    As a quadratic in c (u = Σ c_j ψ_j), with P, N the boundary values and normal
-    derivatives of ψ on Γ_D and W_D their weights:
-        A = Σ ω (∇ψ∇ψᵀ + V ψψᵀ) + 2β PᵀW_D P + 2ρ ssᵀ,  s = Σ ω ψ (pure Neumann)     (penalty)
+    As a quadratic in c (u = Σ c_j ψ_j), with P, N the boundary values and conormal
+    derivatives a∂_nψ of ψ on Γ_D and W_D their weights:
+        A = Σ ω (a∇ψ∇ψᵀ + V ψψᵀ) + 2β PᵀW_D P + 2ρ ssᵀ,  s = Σ ω ψ (pure Neumann)     (penalty)
             … − (NᵀW_D P + PᵀW_D N) + β PᵀW_D P                                   (Nitsche)
         b = Σ ω f ψ + Σ_{Γ_N} ω g ψ + 2β PᵀW_D h        (Nitsche: − NᵀW_D h + β PᵀW_D h)
     """
@@ -215,8 +218,8 @@ class RitzLoss:
                 raise ValueError(f"{field} must be a finite number > 0, got {value!r}")
 
     def uses_boundary(self, problem) -> bool:
-        if self.dirichlet == "exact":
-            return False  # the network carries u = h; the boundary is all Dirichlet
+        if self.dirichlet == "exact":  # the network carries u = h; only a Neumann part needs points
+            return isinstance(problem, Problem) and problem.neumann is not None
         return isinstance(problem, Problem) and _needs_boundary(problem)
 
     def uses_boundary_normal(self, problem) -> bool:
@@ -226,7 +229,7 @@ class RitzLoss:
                    safety: float = 2.0) -> "RitzLoss":
         """A copy with Nitsche's β chosen from the network's output basis ψ:
 
-            β = safety · λ_max(N W_D Nᵀ, A₀ + ε I),   A₀ = Σ ω (∇ψ∇ψᵀ + Vψψᵀ)
+            β = safety · λ_max(N W_D Nᵀ, A₀ + ε I),   A₀ = Σ ω (a∇ψ∇ψᵀ + Vψψᵀ),  N = a∂_nψ
 
         the largest generalised eigenvalue of the boundary normal-derivative form against
         the energy form (ε = 1e-8 · tr A₀ / p): with β > 2·λ_max the Nitsche form is
@@ -239,9 +242,10 @@ class RitzLoss:
         with torch.no_grad():
             cols = output_columns(net, self, problem, interior, boundary)
             w = interior.w.double()
-            a0 = torch.einsum("nmd,nkd->mk", cols.grads * w[:, None, None], cols.grads)
+            wa = w * problem.a(interior.x).double()
+            a0 = torch.einsum("nmd,nkd->mk", cols.grads * wa[:, None, None], cols.grads)
             a0 = a0 + (cols.values * (w * problem.V(interior.x).double())[:, None]).T @ cols.values
-            wd = boundary.w.double() * problem.dirichlet_mask(boundary.x)
+            wd = boundary.w.double() * problem.dirichlet_mask(boundary.x) * problem.a(boundary.x).double() ** 2
             bn = (cols.boundary_normal * wd[:, None]).T @ cols.boundary_normal
             a0 = a0 + 1e-8 * torch.trace(a0) / a0.shape[0] * torch.eye(a0.shape[0], dtype=a0.dtype, device=a0.device)
             chol = torch.linalg.cholesky(0.5 * (a0 + a0.T))
@@ -268,16 +272,23 @@ class RitzLoss:
         self.check(problem)
         x, w = interior.x, interior.w.double()
         phi, dphi = cols.values, cols.grads
-        a_mat = torch.einsum("nmd,nkd->mk", dphi * w[:, None, None], dphi)
+        wa = w * problem.a(x).double()
+        a_mat = torch.einsum("nmd,nkd->mk", dphi * wa[:, None, None], dphi)
         v = problem.V(x).double()
         a_mat = a_mat + (phi * (w * v)[:, None]).T @ phi
         b_vec = (phi * (w * problem.f(x).double())[:, None]).sum(0)
         if cols.offset is not None:  # u = ĥ + Σ c ψ: the energy's cross terms a(ĥ, ψ) move to b
-            b_vec = b_vec - torch.einsum("nmd,nd->m", dphi * w[:, None, None], cols.offset_grad) \
+            b_vec = b_vec - torch.einsum("nmd,nd->m", dphi * wa[:, None, None], cols.offset_grad) \
                 - (phi * (w * v * cols.offset)[:, None]).sum(0)
         if self.dirichlet == "exact":
             if cols.offset is None:
                 raise ValueError("RitzLoss(dirichlet='exact') needs the network wrapped as ExactDirichlet(net, problem)")
+            if problem.neumann is not None:  # mixed: the Neumann part −Σ ω g u stays
+                if boundary is None or cols.boundary is None:
+                    raise ValueError(f"problem {problem.name!r} has Neumann data: pass boundary points")
+                xb, wb = boundary.x, boundary.w.double()
+                keep = wb * problem.g(xb).double() * (~problem.dirichlet_mask(xb))
+                b_vec = b_vec + (cols.boundary * keep[:, None]).sum(0)
         elif _needs_boundary(problem):
             if boundary is None or cols.boundary is None:
                 raise ValueError(f"problem {problem.name!r} has boundary data: pass boundary points")
@@ -291,7 +302,7 @@ class RitzLoss:
                 if self.dirichlet == "nitsche":
                     if self.beta is None:
                         raise ValueError("calibrate RitzLoss(dirichlet='nitsche', beta=None) first")
-                    nb = cols.boundary_normal
+                    nb = cols.boundary_normal * problem.a(xb).double()[:, None]  # flux a∂_n ψ
                     cross = (nb * wd[:, None]).T @ pb
                     a_mat = a_mat - cross - cross.T + self.beta * (pb * wd[:, None]).T @ pb
                     b_vec = b_vec - (nb * hd[:, None]).sum(0) + self.beta * (pb * hd[:, None]).sum(0)

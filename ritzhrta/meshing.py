@@ -1,6 +1,7 @@
 """Meshes of a domain for export and plots: points and cells, no cell outside the domain.
 
-1D: line segments; 2D box: a structured triangle grid; 3D box: hexahedra; disk and
+1D: line segments; 2D box: a structured triangle grid; 3D box: hexahedra; a
+:class:`~ritzhrta.MeshDomain`: the file's own mesh (``resolution`` is ignored); disk and
 polygons: Delaunay triangulation of interior grid points plus boundary points, keeping
 only triangles whose centroid lies inside (so the L-shape's notch stays empty).
 """
@@ -33,6 +34,8 @@ def mesh(domain: Domain, resolution: int = 100) -> Mesh:
         raise ValueError(f"resolution must be an integer >= 2, got {resolution!r}")
     if isinstance(domain, Box):
         return _box_mesh(domain, int(resolution))
+    if hasattr(domain, "cells") and hasattr(domain, "cell_type"):  # MeshDomain: its own mesh
+        return Mesh(domain.points, domain.cells, domain.cell_type)
     if domain.dim != 2:
         raise ValueError(f"meshing is implemented for boxes and 2D domains, not {domain!r}")
     return _delaunay_mesh(domain, int(resolution))

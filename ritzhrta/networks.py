@@ -260,12 +260,18 @@ def place_kinks(net: nn.Module, domain, seed: int = 0) -> None:
     from 6.1e-5 to 1.5e-5 at width 500 (benchmarks/results/kinks.md). For a TwoLayerNet (or a
     wrapper with ``.net``); the output layer is left to the solve.
     """
-    inner = getattr(net, "net", net)
+    inner, lifts = net, []
+    while not isinstance(inner, TwoLayerNet) and hasattr(inner, "net"):
+        if hasattr(inner, "lift"):  # InterfaceNet: its features see z = (x, |ψ(x)|)
+            lifts.append(inner.lift)
+        inner = inner.net
     if not isinstance(inner, TwoLayerNet):
         raise ValueError(f"place_kinks needs a TwoLayerNet, got {type(inner).__name__}")
-    if getattr(domain, "dim", inner.dim) != inner.dim:
-        raise ValueError(f"the domain has dimension {domain.dim}, the network {inner.dim}")
+    if getattr(domain, "dim", getattr(net, "dim", inner.dim)) != getattr(net, "dim", inner.dim):
+        raise ValueError(f"the domain has dimension {domain.dim}, the network {net.dim}")
     w = inner.hidden.weight
     centres = domain.interior(inner.width, "random", seed=seed, dtype=w.dtype, device=w.device).x
+    for lift in lifts:
+        centres = lift(centres)
     inner.hidden.bias.copy_(-(w * centres).sum(1))
 

@@ -124,22 +124,62 @@ def plot_curve(x: Sequence[float], ys: dict[str, Sequence[float]], path: str | o
 
 
 def plot_solution(net: nn.Module, problem: Problem | Target, path: str | os.PathLike,
-                  resolution: int = 150) -> Path:
-    """u, u* and |u − u*| (2D and 3D mid-plane), or u and u* on one axis (1D)."""
+                  resolution: int = 150, reference=None) -> Path:
+    """u, u* (or the FEM ``reference``) and their difference: 2D, 3D (one row per
+    mid-plane x, y, z), or u and u* on one axis (1D)."""
     dom = problem.domain
     if dom.dim == 1:
         return _plot_1d(net, problem, path, resolution)
     if dom.dim == 2:
         m = mesh(dom, resolution)
         tri = mtri.Triangulation(m.points[:, 0], m.points[:, 1], m.cells)
-        return _three_panels(net, problem, m.points, tri, path, "")
-    if dom.dim == 3 and isinstance(dom, Box):
-        plane = mesh(Box(dom.lo[:2], dom.hi[:2]), resolution)
-        zmid = 0.5 * (dom.lo[2] + dom.hi[2])
-        pts = np.column_stack([plane.points, np.full(len(plane.points), zmid)])
-        tri = mtri.Triangulation(pts[:, 0], pts[:, 1], plane.cells)
-        return _three_panels(net, problem, pts, tri, path, f" (z = {zmid:g})")
-    raise ValueError(f"plot_solution handles 1D, 2D and 3D boxes, not {dom!r}")
+        return _panels(net, problem, [(m.points, tri, "")], path, reference)
+    if dom.dim == 3:
+        rows = [_mid_plane(dom, axis, min(resolution, 80)) for axis in range(3)]
+        return _panels(net, problem, rows, path, reference)
+    raise ValueError(f"plot_solution handles 1D, 2D and 3D domains, not {dom!r}")
+
+
+def _mid_plane(dom, axis: int, resolution: int):
+    """Points of the plane x_axis = mid-value inside ``dom`` and their triangulation."""
+    from scipy.spatial import Delaunay
+
+    keep = [i for i in range(3) if i != axis]
+    mid = 0.5 * (dom.lo[axis] + dom.hi[axis])
+    plane = mesh(Box(dom.lo[keep], dom.hi[keep]), resolution)
+    pts = np.zeros((len(plane.points), 3))
+    pts[:, keep], pts[:, axis] = plane.points, mid
+    if isinstance(dom, Box):
+        cells = plane.cells
+    else:
+        inside = dom.contains(pts, 1e-9)
+        pts = pts[inside]
+        cells = Delaunay(pts[:, keep]).simplices
+        centroids = pts[cells].mean(1)
+        cells = cells[dom.contains(centroids, 0.0)]
+    tri = mtri.Triangulation(pts[:, keep[0]], pts[:, keep[1]], cells)
+    return pts, tri, f" ({'xyz'[axis]} = {mid:g})"
+
+
+def _panels(net, problem, rows, path, reference) -> Path:
+    ncols = 1 + (problem.has_exact or reference is not None) * 2
+    fig, axes = plt.subplots(len(rows), ncols, figsize=(4.6 * ncols, 4.0 * len(rows)), squeeze=False)
+    for r, (pts, tri, suffix) in enumerate(rows):
+        u, _ = evaluate(net, pts)
+        if reference is not None:
+            other, label = reference.values(pts), "u_ref (FEM)"
+        else:
+            other, label = _exact(problem, pts), "u* (exact)"
+        fields = [("u (network)", u)]
+        if other is not None:
+            fields += [(label, other), (f"|u − {label.split()[0]}|", np.abs(u - other))]
+        for ax, (name, values) in zip(axes[r], fields):
+            image = ax.tripcolor(tri, values, shading="gouraud", cmap="viridis" if "|" not in name else "magma")
+            fig.colorbar(image, ax=ax, shrink=0.85)
+            ax.set_title(name + suffix)
+            ax.set_aspect("equal")
+    fig.suptitle(problem.name or "solution")
+    return _save(fig, path)
 
 
 def _exact(problem, x: np.ndarray) -> np.ndarray | None:
@@ -160,22 +200,6 @@ def _plot_1d(net, problem, path, resolution) -> Path:
     ax.set_xlabel("x")
     ax.legend()
     ax.set_title(problem.name or "solution")
-    return _save(fig, path)
-
-
-def _three_panels(net, problem, pts, tri, path, suffix) -> Path:
-    u, _ = evaluate(net, pts)
-    exact = _exact(problem, pts)
-    fields = [("u (network)", u)]
-    if exact is not None:
-        fields += [("u* (exact)", exact), ("|u − u*|", np.abs(u - exact))]
-    fig, axes = plt.subplots(1, len(fields), figsize=(4.6 * len(fields), 4.0), squeeze=False)
-    for ax, (name, values) in zip(axes[0], fields):
-        image = ax.tripcolor(tri, values, shading="gouraud", cmap="viridis" if "|" not in name else "magma")
-        fig.colorbar(image, ax=ax, shrink=0.85)
-        ax.set_title(name + suffix)
-        ax.set_aspect("equal")
-    fig.suptitle(problem.name or "solution")
     return _save(fig, path)
 
 

@@ -1,6 +1,6 @@
 """Problems are values: a PDE (:class:`Problem`) or a function to approximate (:class:`Target`).
 
-A :class:`Problem` describes  −∇·(∇u) + V·u = f  in Ω,  u = h on Γ_D,  ∂u/∂n = g on Γ_N.
+A :class:`Problem` describes  −∇·(a∇u) + V·u = f  in Ω,  u = h on Γ_D,  a∂u/∂n = g on Γ_N.
 Callables take a tensor x of shape (n, d) and return (n,) (gradients: (n, d)).
 """
 from __future__ import annotations
@@ -81,31 +81,43 @@ class _HasExact:
 
 @dataclass(frozen=True)
 class Problem(_HasExact):
-    """−∇·(∇u) + V·u = f in Ω, u = h on Γ_D, ∂u/∂n = g on Γ_N.
+    """−∇·(a∇u) + V·u = f in Ω, u = h on Γ_D, a∂u/∂n = g on Γ_N.
 
     ``dirichlet`` is h; by default it holds on the whole boundary. ``dirichlet_where``
     (x -> bool mask) restricts it to part of the boundary; the rest is Neumann with
     ``neumann`` = g (0 if not given). Without ``dirichlet`` the problem is pure Neumann.
-    ``potential`` V is a number or a field. ``exact``/``exact_grad`` are optional.
-    ``points`` and ``sampling`` are the suggested number and kind of training points.
+    On a domain with boundary tags (:class:`ritzhrta.MeshDomain`) both may be dicts
+    ``{tag: data}`` (data a callable or a number): ``dirichlet={"inlet": 0.0},
+    neumann={"wall": g}``; boundary parts named in neither are Neumann with g = 0.
+    ``diffusion`` a > 0 and ``potential`` V ≥ 0 are numbers or fields (scalar a; for a
+    piecewise-constant a, a callable with torch.where; then give ``interface`` = ψ, a level
+    set with ψ = 0 where a jumps, and the networks of the CLI see (x, |ψ(x)|):
+    :class:`ritzhrta.InterfaceNet`). ``exact``/``exact_grad`` are optional. ``points`` and ``sampling`` are the suggested number and kind of training points.
     """
 
     domain: Domain
     source: Coefficient = 0.0
     potential: Coefficient = 0.0
-    dirichlet: Field | None = None
-    neumann: Field | None = None
+    dirichlet: Field | dict | None = None
+    neumann: Field | dict | None = None
     dirichlet_where: Callable[[Tensor], Tensor] | None = None
     exact: Field | None = None
     exact_grad: Field | None = None
     name: str = ""
     points: int = 1024
     sampling: str = "grid"
+    diffusion: Coefficient = 1.0
+    interface: Field | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.domain, Domain):
             raise TypeError(f"domain must be a ritzhrta Domain, got {type(self.domain).__name__}")
-        for name in ("source", "potential"):
+        if isinstance(self.dirichlet, dict) or isinstance(self.neumann, dict):
+            _tagged_conditions(self)
+        if isinstance(self.diffusion, numbers.Real) and not (math.isfinite(self.diffusion) and self.diffusion > 0):
+            raise ValueError(f"diffusion a must be a finite number > 0 (−∇·(a∇u) is elliptic only for a > 0), "
+                             f"got {self.diffusion}")
+        for name in ("source", "potential", "diffusion"):
             value = getattr(self, name)
             if not isinstance(value, numbers.Real):
                 _check_callable(name, value, allow_none=False)
@@ -114,7 +126,7 @@ class Problem(_HasExact):
         if isinstance(self.potential, numbers.Real) and self.potential < 0:
             raise ValueError(f"potential V must be >= 0 (with V < 0 the energy of −Δu + Vu = f can be unbounded "
                              f"below and the problem ill-posed), got {self.potential}")
-        for name in ("dirichlet", "neumann", "dirichlet_where", "exact", "exact_grad"):
+        for name in ("dirichlet", "neumann", "dirichlet_where", "exact", "exact_grad", "interface"):
             _check_callable(name, getattr(self, name))
         if self.dirichlet_where is not None and self.dirichlet is None:
             raise ValueError("dirichlet_where is given but dirichlet (the data h) is not")
@@ -142,6 +154,19 @@ class Problem(_HasExact):
             raise ValueError(f"problem {self.name!r}: the potential V must be >= 0, got {float(v.min()):g} "
                              "at a point (the energy would be unbounded below)")
         return v
+
+    def a(self, x: Tensor) -> Tensor:
+        """The diffusion coefficient a(x) > 0, shape (n,) (a value ≤ 0 is a ``ValueError``)."""
+        v = _coefficient(self.diffusion, x, "diffusion")
+        if not bool((v > 0).all()):
+            raise ValueError(f"problem {self.name!r}: the diffusion coefficient a must be > 0, got "
+                             f"{float(v.min()):g} at a point")
+        return v
+
+    @property
+    def constant_diffusion(self) -> bool:
+        """True when a ≡ 1 (the plain Laplacian)."""
+        return isinstance(self.diffusion, numbers.Real) and self.diffusion == 1
 
     def h(self, x: Tensor) -> Tensor:
         """Dirichlet data h(x), shape (n,)."""
@@ -188,6 +213,66 @@ class Target(_HasExact):
     @property
     def dim(self) -> int:
         return self.domain.dim
+
+
+def _as_field(value, what: str) -> Field:
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise ValueError(f"{what} must be finite, got {value}")
+        return lambda x, v=float(value): torch.full((x.shape[0],), v, dtype=x.dtype, device=x.device)
+    _check_callable(what, value, allow_none=False)
+    return value
+
+
+def _tagged_conditions(problem: "Problem") -> None:
+    """Turn ``dirichlet={tag: h}`` / ``neumann={tag: g}`` into one h, one mask and one g."""
+    domain = problem.domain
+    if not hasattr(domain, "tag_index"):
+        raise TypeError(f"dirichlet/neumann given as {{tag: data}} need a domain with boundary tags (MeshDomain), "
+                        f"got {domain!r}")
+    if problem.dirichlet_where is not None:
+        raise ValueError("give either dirichlet={tag: h} or dirichlet_where, not both")
+    parts = {}
+    for kind in ("dirichlet", "neumann"):
+        value = getattr(problem, kind)
+        if value is None or not isinstance(value, dict):
+            if value is not None:
+                raise TypeError(f"with tagged conditions, {kind} must be a dict {{tag: data}} too, got "
+                                f"{type(value).__name__}")
+            parts[kind] = {}
+            continue
+        if not value:
+            raise ValueError(f"{kind}={{}} names no boundary tag")
+        for tag in value:
+            if not isinstance(tag, str):
+                raise TypeError(f"{kind} tags must be strings, got {tag!r}")
+        domain.check_tags(list(value))
+        parts[kind] = {tag: _as_field(data, f"{kind}[{tag!r}]") for tag, data in value.items()}
+    both = set(parts["dirichlet"]) & set(parts["neumann"])
+    if both:
+        raise ValueError(f"boundary tag(s) {', '.join(sorted(both))} given both a Dirichlet and a Neumann condition")
+
+    def combine(fields: dict) -> Field | None:
+        if not fields:
+            return None
+        ids = {domain.tags.index(tag): fn for tag, fn in fields.items()}
+
+        def data(x: Tensor) -> Tensor:
+            tags = torch.as_tensor(domain._cached_tags(x), device=x.device)
+            out = torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)
+            for tag_id, fn in ids.items():
+                sel = tags == tag_id
+                if bool(sel.any()):
+                    out = torch.where(sel, _evaluate(fn, x, "boundary data", (x.shape[0],)), out)
+            return out
+
+        return data
+
+    object.__setattr__(problem, "tagged", {k: dict(v) for k, v in parts.items()})
+    object.__setattr__(problem, "dirichlet", combine(parts["dirichlet"]))
+    object.__setattr__(problem, "neumann", combine(parts["neumann"]))
+    if parts["dirichlet"]:
+        object.__setattr__(problem, "dirichlet_where", domain.on(*parts["dirichlet"]))
 
 
 def _check_sizes(points: int, sampling: str) -> None:

@@ -23,7 +23,7 @@ from typing import Sequence
 import numpy as np
 
 __all__ = ["gauss_legendre", "box_rule", "segment_rule", "triangle_rule", "triangulate", "polygon_rule", "disk_rule",
-           "circle_rule", "check_rule_size"]
+           "circle_rule", "check_rule_size", "simplex_rule", "subdivide_simplices", "simplex_measures"]
 
 
 def check_rule_size(order: int, cells: int) -> tuple[int, int]:
@@ -142,3 +142,75 @@ def circle_rule(center: Sequence[float], radius: float, n: int) -> tuple[np.ndar
     theta = 2 * math.pi * (np.arange(n) + 0.5) / n
     normals = np.stack([np.cos(theta), np.sin(theta)], 1)
     return np.asarray(center) + radius * normals, np.full(n, 2 * math.pi * radius / n), normals
+
+
+def simplex_measures(simplices: np.ndarray) -> np.ndarray:
+    """Measures (length, area, volume) of simplices (T, m + 1, D) of dimension m in R^D:
+    √det(EᵀE) / m! with E the edge vectors from the first vertex."""
+    e = simplices[:, 1:] - simplices[:, :1]  # (T, m, D)
+    m = e.shape[1]
+    gram = np.einsum("tid,tjd->tij", e, e)
+    return np.sqrt(np.clip(np.linalg.det(gram), 0, None)) / math.factorial(m)
+
+
+def _kuhn_pieces(m: int, n: int) -> np.ndarray:
+    """The n^m simplices of the edgewise (Freudenthal) subdivision of the Kuhn simplex
+    {n ≥ y_1 ≥ … ≥ y_m ≥ 0}: integer vertex coordinates (n^m, m + 1, m)."""
+    from itertools import permutations, product
+
+    pieces = []
+    for corner in product(range(n), repeat=m):
+        for perm in permutations(range(m)):
+            v = [np.array(corner)]
+            for axis in perm:
+                step = v[-1].copy()
+                step[axis] += 1
+                v.append(step)
+            v = np.array(v)
+            if np.all(v <= n) and np.all(np.diff(v, axis=1) <= 0):
+                pieces.append(v)
+    return np.array(pieces)
+
+
+def subdivide_simplices(simplices: np.ndarray, cells: int) -> np.ndarray:
+    """Split each simplex (T, m + 1, D) into cells^m simplices of equal measure (edgewise
+    subdivision: every edge cut into ``cells`` equal parts)."""
+    if cells == 1:
+        return simplices
+    m = simplices.shape[1] - 1
+    pieces = _kuhn_pieces(m, cells) / cells
+    # the Kuhn simplex's vertices (0…0), (1,0…0), (1,1,0…), …, (1…1) map to p_0, p_1, …, p_m, so a
+    # point y has barycentric coordinates λ_j = y_j − y_{j+1} (j = 1…m, y_{m+1} = 0) on p_j − p_0
+    lam = pieces - np.concatenate([pieces[..., 1:], np.zeros(pieces.shape[:-1] + (1,))], -1)  # (k, m+1, m)
+    p0 = simplices[:, 0]
+    e = simplices[:, 1:] - p0[:, None]  # (T, m, D)
+    sub = p0[:, None, None] + np.einsum("kvm,tmd->tkvd", lam, e)
+    return sub.reshape(-1, m + 1, simplices.shape[2])
+
+
+def simplex_rule(simplices: np.ndarray, order: int, cells: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Collapsed (conical-product) Gauss rule on simplices (T, m + 1, D) of dimension m ≤ 3
+    in R^D, each split ``cells`` times per edge first. From u ∈ [0, 1]^m with ``order``
+    Gauss nodes per axis: λ_i = u_i Π_{j<i} (1 − u_j), Jacobian Π_j (1 − u_j)^(m−j);
+    exact for total degree ≤ 2·order − m (segments: 2·order − 1)."""
+    order, cells = check_rule_size(order, cells)
+    simplices = subdivide_simplices(np.asarray(simplices, float), cells)
+    m = simplices.shape[1] - 1
+    t, wt = gauss_legendre(order)
+    grids = np.meshgrid(*([t] * m), indexing="ij")
+    wgrids = np.meshgrid(*([wt] * m), indexing="ij")
+    u = np.stack([g.ravel() for g in grids], 1)  # (q, m)
+    ref_w = np.prod(np.stack([g.ravel() for g in wgrids], 1), 1)
+    lam = np.empty_like(u)
+    rest = np.ones(len(u))
+    for i in range(m):
+        lam[:, i] = u[:, i] * rest
+        ref_w = ref_w * rest if i > 0 else ref_w
+        rest = rest * (1 - u[:, i])
+    # ref_w now carries Π_{i≥1} Π_{j<i} (1 − u_j) = Π_j (1 − u_j)^(m−1−j): the Duffy Jacobian
+    ref_w = ref_w * math.factorial(m)  # the rule integrates over the unit simplex of measure 1/m!
+    p0 = simplices[:, 0]
+    e = simplices[:, 1:] - p0[:, None]
+    x = p0[:, None] + np.einsum("qm,tmd->tqd", lam, e)
+    w = simplex_measures(simplices)[:, None] * ref_w[None]
+    return x.reshape(-1, simplices.shape[2]), w.ravel()

@@ -77,6 +77,9 @@ class RunConfig:
     eval_every: int = 0
     threads: int | None = None
     init: str = "normal"
+    mesh: str | None = None
+    reference: str | None = None
+    reference_tol: float | None = None
     out: str | None = None
 
     def __post_init__(self) -> None:
@@ -112,6 +115,12 @@ class RunConfig:
             raise ValueError(f"init must be one of {', '.join(INITS)}, got {self.init!r}")
         if self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
+        if self.reference not in (None, "fem"):
+            raise ValueError(f"reference must be 'fem' (or absent), got {self.reference!r}")
+        if self.reference_tol is not None and not (0 < self.reference_tol < 1):
+            raise ValueError(f"reference_tol must be a number in (0, 1), got {self.reference_tol}")
+        if self.reference_tol is not None and self.reference is None:
+            raise ValueError("reference_tol is set but reference is not (use reference 'fem')")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "RunConfig":
@@ -137,11 +146,18 @@ class RunConfig:
         return LOSSES[self.loss](self)
 
     def build_problem(self):
-        return problems.get(self.problem)
+        """The registered problem (on ``mesh`` when given: problems read from a mesh file)."""
+        return problems.get(self.problem, mesh=self.mesh)
 
     def build_model(self, problem, s0: float) -> torch.nn.Module:
-        """The network of :meth:`build_net`, wrapped as u = ĥ + φN when ``dirichlet`` is "exact"."""
-        net = self.build_net(problem.dim, s0)
+        """The network of :meth:`build_net`, fed (x, |ψ(x)|) when the problem has an ``interface``
+        ψ, and wrapped as u = ĥ + φN when ``dirichlet`` is "exact"."""
+        interface = getattr(problem, "interface", None)
+        net = self.build_net(problem.dim + (interface is not None), s0)
+        if interface is not None:  # a kink where the coefficient jumps: u = N(x, |ψ(x)|)
+            from .interface import InterfaceNet
+
+            net = InterfaceNet(net, interface)
         if self.init == "kinks":
             if self.depth != 1:
                 raise ValueError("init 'kinks' places the kinks of a two-layer net (depth 1)")
@@ -170,8 +186,10 @@ _TYPES = {"problem": str, "schedule": str, "loss": str, "width": int, "k": int, 
           "points": int, "sampling": str, "resample_every": int, "beta": (int, float), "seed": int, "device": str,
           "dtype": str, "checkpoint_every": int, "resolution": int, "on_nan": str, "max_retries": int,
           "trainer": str, "ridge": (int, float), "compile": bool, "eval_every": int, "dirichlet": str,
-          "quadrature": list, "threads": int, "init": str, "out": str}
-_OPTIONAL = {"plateau", "points", "sampling", "ridge", "beta", "quadrature", "threads", "out"}
+          "quadrature": list, "threads": int, "init": str, "mesh": str, "reference": str,
+          "reference_tol": (int, float), "out": str}
+_OPTIONAL = {"plateau", "points", "sampling", "ridge", "beta", "quadrature", "threads", "mesh", "reference",
+             "reference_tol", "out"}
 
 
 def _describe(kind) -> str:
@@ -407,12 +425,22 @@ def load_run(out: str | os.PathLike):
 
 
 def write_outputs(out: Path, config: RunConfig, problem, result: Result, plots: bool = True) -> None:
-    """summary.json, history.csv and (with ``plots``) loss.png, solution.png, solution.vtu."""
+    """summary.json, history.csv and (with ``plots``) loss.png, solution.png, solution.vtu.
+    With ``reference="fem"`` the FEM reference is computed first and its errors, facts and
+    field go into the summary, the plot and the VTK file."""
     summary = {"problem": config.problem, "loss": config.loss, "schedule": config.schedule,
                "network": repr(result.net), "config": config.to_dict(), "torch": torch.__version__,
                "threads": getattr(result, "threads", torch.get_num_threads()),
                "load_average_at_start": getattr(result, "load_at_start", None), "machine": platform.machine(),
                "rollbacks": getattr(result, "rollbacks", 0), **result.summary()}
+    reference = None
+    if config.reference == "fem" and len(result.history) and result.status in ("finished", "stopped"):
+        from .fem import DEFAULT_TOL, fem_reference, reference_errors
+
+        reference = fem_reference(problem, tol=config.reference_tol or DEFAULT_TOL)
+        result.reference_errors = reference_errors(result.net, reference)
+        summary["reference"] = reference.summary()
+        summary["errors_vs_reference"] = result.reference_errors
     _write_json(out / "summary.json", summary)
     with atomic_write(out / "history.csv") as tmp:
         result.history.write_csv(tmp)
@@ -421,8 +449,8 @@ def write_outputs(out: Path, config: RunConfig, problem, result: Result, plots: 
 
         plot_history(result.history, out / "loss.png", title=f"{config.problem}: {config.loss} loss")
         resolution = config.resolution if problem.dim < 3 else min(config.resolution, 40)
-        plot_solution(result.net, problem, out / "solution.png", resolution=config.resolution)
-        write_vtk(out / "solution.vtu", result.net, problem=problem, resolution=resolution)
+        plot_solution(result.net, problem, out / "solution.png", resolution=config.resolution, reference=reference)
+        write_vtk(out / "solution.vtu", result.net, problem=problem, resolution=resolution, reference=reference)
 
 
 def _write_json(path: Path, data) -> None:

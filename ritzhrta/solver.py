@@ -54,7 +54,9 @@ def solve(problem, net: nn.Module, schedule: Sequence[Stage], *, loss: Callable 
     up to that many steps late, and with > 1 the NaN check before each update is skipped).
     ``quadrature=(order, cells)`` trains on the domain's Gauss rule instead of sampled
     points; it is the default (:func:`default_quadrature`) when a stage uses the
-    "galerkin" or "gauss-newton" trainer and neither ``points`` nor ``sampling`` is given.
+    "galerkin" or "gauss-newton" trainer and neither ``points`` nor ``sampling`` is given
+    (``problem.domain.default_rule()``: :func:`default_quadrature` on boxes, disks and
+    polygons, about 20 000 (2D) / 40 000 (3D) points on a mesh).
     A Nitsche Ritz loss with ``beta=None`` is calibrated on the initial network for
     gradient stages and at the start of each solve stage.
     """
@@ -104,7 +106,7 @@ def solve(problem, net: nn.Module, schedule: Sequence[Stage], *, loss: Callable 
         raise ValueError("the galerkin and gauss-newton trainers need a loss object (H1Loss, L2Loss, RitzLoss)")
     if quadrature is None and points is None and sampling is None and \
             any(st.trainer in ("galerkin", "gauss-newton") for st in stages):
-        quadrature = default_quadrature(problem.dim)
+        quadrature = problem.domain.default_rule()
     if quadrature is not None:
         from .quadrature import check_rule_size
 

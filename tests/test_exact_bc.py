@@ -90,7 +90,7 @@ def test_polygon_imposition_beats_nitsche_on_the_same_features():
 def test_what_exact_imposition_refuses():
     from ritzhrta.exact_bc import boundary_factor
 
-    with pytest.raises(ValueError, match="boxes, disks and polygons"):
+    with pytest.raises(ValueError, match="boxes, disks, polygons and 2D meshes"):
         boundary_factor(object())  # a domain it does not know
     with pytest.raises(ValueError, match="Dirichlet data"):
         ExactDirichlet(TwoLayerNet(2, 5), problems.get("poisson2d-neumann"))

@@ -19,7 +19,7 @@ def load(name, monkeypatch, tmp_path):
 
 def test_every_example_is_tested():
     tested = {"poisson2d_hrta", "poisson2d_ritz", "poisson2d_export", "custom_problem", "function_approximation",
-              "poisson2d_gauss_newton", "curved_domain"}
+              "poisson2d_gauss_newton", "curved_domain", "mesh_domain", "poisson3d"}
     assert {p.stem for p in EXAMPLES.glob("*.py")} == tested
 
 
@@ -59,3 +59,15 @@ def test_poisson2d_gauss_newton(monkeypatch, tmp_path):
 def test_curved_domain(monkeypatch, tmp_path):
     m = load("curved_domain", monkeypatch, tmp_path)
     assert m.result.errors["h1"] < 5e-3
+
+
+def test_mesh_domain(monkeypatch, tmp_path):
+    m = load("mesh_domain", monkeypatch, tmp_path)
+    assert m.errors["h1"] < 3e-2 and m.reference.converged
+    assert len(m.written.points) == len(m.domain.points)
+    assert {"u", "grad_u", "u_reference", "error"} <= set(m.written.point_data)
+
+
+def test_poisson3d(monkeypatch, tmp_path):
+    m = load("poisson3d", monkeypatch, tmp_path)
+    assert m.result.errors["h1"] < 2e-2 and m.plot.exists() and m.vtu.exists()
