@@ -5,10 +5,11 @@ reference of the same problem (scikit-fem, refined until its estimated energy er
 ``--tol``; its DOFs and estimate are in the rows), or against the exact solution where one
 exists (poisson3d-dirichlet, smooth-coefficient). Controls, each changing one thing of the
 default route: plate-hole with Nitsche instead of the built-in Dirichlet data, with N(0, 1)
-instead of kinks, at width 500; two-material without the interface input (InterfaceNet),
-through the API because the CLI always uses the problem's interface.
+instead of kinks, at width 500; part3d on the order-2 rule (the first default) and with N(0, 1);
+two-material without the interface input (InterfaceNet), through the API because the CLI
+always uses the problem's interface.
 
-    python benchmarks/mesh_problems.py          # results/mesh_problems.csv, .md (≈ 10 CPU-min)
+    python benchmarks/mesh_problems.py          # results/mesh_problems.csv, .md (≈ 20 CPU-min)
     python benchmarks/mesh_problems.py --quick  # seconds; used by the tests
 """
 from __future__ import annotations
@@ -82,6 +83,11 @@ def main(argv=None) -> int:
                 for extra, label in ((["--dirichlet", "nitsche"], "control: Nitsche"),
                                      (["--init", "normal"], "control: N(0, 1) init"),
                                      (["--width", "500"], "control: width 500")):
+                    rows.append(cli_row(name, extra + ["--seed", str(seed)], ref, f"{label}, seed {seed}"))
+                    print(rows[-1], flush=True)
+            if name == "part3d" and not args.quick:
+                for extra, label in ((["--quadrature", "2:1"], "control: order-2 rule (26 000 points)"),
+                                     (["--init", "normal"], "control: N(0, 1) init")):
                     rows.append(cli_row(name, extra + ["--seed", str(seed)], ref, f"{label}, seed {seed}"))
                     print(rows[-1], flush=True)
             if name == "two-material":

@@ -1,7 +1,6 @@
 """2D problems on a mesh file and with variable coefficients."""
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import torch
@@ -11,7 +10,8 @@ from ritzhrta.domains import Box
 from ritzhrta.mesh_domain import MeshDomain
 from ritzhrta.problem import Problem
 
-PI = math.pi
+from .poisson2d import PI, sinsin, sinsin_grad
+
 MESHES = Path(__file__).resolve().parent / "meshes"
 
 
@@ -44,22 +44,13 @@ def two_material(points: int = 1024, contrast: float = 10.0) -> Problem:
                    interface=lambda x: x[:, 0] - 0.5, name="two-material", points=points)
 
 
-def _sinsin(x: Tensor) -> Tensor:
-    return torch.sin(PI * x[:, 0]) * torch.sin(PI * x[:, 1])
-
-
-def _sinsin_grad(x: Tensor) -> Tensor:
-    c, s = torch.cos(PI * x), torch.sin(PI * x)
-    return torch.stack([PI * c[:, 0] * s[:, 1], PI * s[:, 0] * c[:, 1]], 1)
-
-
 def smooth_coefficient(points: int = 1024) -> Problem:
     """−∇·(a∇u) = f on (0,1)², u = 0, a = 1 + x² + y², u* = sin(πx)sin(πy), f = −∇a·∇u* + 2π²a u*."""
     def a(x: Tensor) -> Tensor:
         return 1 + (x ** 2).sum(1)
 
     def f(x: Tensor) -> Tensor:
-        return -(2 * x * _sinsin_grad(x)).sum(1) + 2 * PI ** 2 * a(x) * _sinsin(x)
+        return -(2 * x * sinsin_grad(x)).sum(1) + 2 * PI ** 2 * a(x) * sinsin(x)
 
     return Problem(Box([0, 0], [1, 1]), source=f, diffusion=a, dirichlet=lambda x: torch.zeros_like(x[:, 0]),
-                   exact=_sinsin, exact_grad=_sinsin_grad, name="smooth-coefficient", points=points)
+                   exact=sinsin, exact_grad=sinsin_grad, name="smooth-coefficient", points=points)

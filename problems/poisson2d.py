@@ -22,11 +22,11 @@ def _coscos_grad(x: Tensor) -> Tensor:
     return torch.stack([-PI * s[:, 0] * c[:, 1], -PI * c[:, 0] * s[:, 1]], 1)
 
 
-def _sinsin(x: Tensor) -> Tensor:
+def sinsin(x: Tensor) -> Tensor:
     return torch.sin(PI * x[:, 0]) * torch.sin(PI * x[:, 1])
 
 
-def _sinsin_grad(x: Tensor) -> Tensor:
+def sinsin_grad(x: Tensor) -> Tensor:
     c, s = torch.cos(PI * x), torch.sin(PI * x)
     return torch.stack([PI * c[:, 0] * s[:, 1], PI * s[:, 0] * c[:, 1]], 1)
 
@@ -45,8 +45,8 @@ def screened(points: int = 1024) -> Problem:
 
 def dirichlet(points: int = 1024) -> Problem:
     """−Δu = f on (0,1)², u = 0 on ∂Ω, u* = sin(πx)sin(πy), f = 2π²u*."""
-    return Problem(Box([0, 0], [1, 1]), source=lambda x: 2 * PI ** 2 * _sinsin(x),
-                   dirichlet=lambda x: torch.zeros_like(x[:, 0]), exact=_sinsin, exact_grad=_sinsin_grad,
+    return Problem(Box([0, 0], [1, 1]), source=lambda x: 2 * PI ** 2 * sinsin(x),
+                   dirichlet=lambda x: torch.zeros_like(x[:, 0]), exact=sinsin, exact_grad=sinsin_grad,
                    name="poisson2d-dirichlet", points=points)
 
 

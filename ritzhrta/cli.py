@@ -129,7 +129,7 @@ def _pair(text: str | None, flag: str, form: str, kinds: tuple) -> list | None:
 # The default route for PDE problems (issue 11, benchmarks/results/vs_peers.md): one Galerkin
 # solve of the Ritz energy in float64 on σ_1^5 features, Dirichlet data built into the net.
 GALERKIN_ROUTE = {"loss": "ritz", "width": 500, "k": 5, "dtype": "float64", "schedule": "1:1"}
-# On a MeshDomain (issue 14): wider, and every kink through a point of the domain.
+# On a MeshDomain (issue 14): every kink through a point of the domain; width 1000 in 2D.
 MESH_ROUTE = {"width": 1000, "init": "kinks"}
 # Options that only mean something for gradient training (Adam/SGD steps).
 _GRADIENT_ONLY = ("preset", "steps", "lr", "optimizer", "lr_decay", "keep_optimizer", "compile", "plateau",
@@ -172,9 +172,10 @@ def _route(args) -> dict:
         dirichlet = d.dirichlet
     if trainer == "galerkin" and not isinstance(problem, Problem):
         base = dict(base, loss="l2")
-    if trainer == "galerkin" and hasattr(problem.domain, "tag_index"):
-        # mesh domains (issue 14, plate-hole against the FEM reference, 3 seeds): width 1000 with
-        # the kinks inside the domain: 7.4e-3–9.7e-3; width 500 N(0, 1): 3.0e-2–3.7e-2
+    if trainer == "galerkin" and hasattr(problem.domain, "tag_index") and problem.dim == 2:
+        # 2D mesh domains (issue 14, plate-hole against the FEM reference, 3 seeds,
+        # benchmarks/results/mesh_problems.md): width 1000 with the kinks inside the domain
+        # 7.4e-3–9.7e-3, width 500 9.9e-3–1.15e-2; 3D meshes keep width 500 (89 000 points)
         base = dict(base, width=MESH_ROUTE["width"])
     chosen = {"trainer": trainer, "dirichlet": args.dirichlet or dirichlet}
     mesh_default = trainer == "galerkin" and hasattr(problem.domain, "tag_index")

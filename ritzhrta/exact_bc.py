@@ -30,6 +30,7 @@ from torch import Tensor, nn
 
 from .derivatives import value_and_grad
 from .domains import Box, Disk, Domain
+from .networks import NetWrapper
 from .polygon import Polygon
 from .problem import Problem, exact_gradient
 
@@ -158,7 +159,7 @@ def _with_gradient(fn: Callable[[Tensor], Tensor], x: Tensor) -> tuple[Tensor, T
     return value, grad
 
 
-class ExactDirichlet(nn.Module):
+class ExactDirichlet(NetWrapper):
     """u(x) = ĥ(x) + φ(x)·N(x) around a ritzhrta network N (TwoLayerNet, MLP): u = h on ∂Ω.
 
     It behaves like N for the solver: ``s``, ``set_s``, ``dim``, ``k``, ``a``, ``c``,
@@ -181,33 +182,6 @@ class ExactDirichlet(nn.Module):
         self.problem = problem
         self.lift = lift
         self.factor = boundary_factor(problem.domain, problem)
-
-    # --- what the solver asks of a network --------------------------------------------
-    @property
-    def dim(self) -> int:
-        return self.net.dim
-
-    @property
-    def k(self) -> int:
-        return self.net.k
-
-    @property
-    def s(self) -> Tensor:
-        return self.net.s
-
-    @property
-    def a(self) -> Tensor:
-        return self.net.a
-
-    @property
-    def c(self):
-        return self.net.c
-
-    def set_s(self, s: float) -> None:
-        self.net.set_s(s)
-
-    def set_output(self, coef: Tensor) -> None:
-        self.net.set_output(coef)
 
     # --- u = ĥ + φ N ---------------------------------------------------------------------
     def offset(self, x: Tensor) -> tuple[Tensor, Tensor]:

@@ -19,16 +19,17 @@ import torch
 from torch import Tensor, nn
 
 from .derivatives import value_and_grad
+from .networks import NetWrapper
 from .problem import exact_gradient
 
 __all__ = ["InterfaceNet"]
 
 
-class InterfaceNet(nn.Module):
+class InterfaceNet(NetWrapper):
     """u(x) = N(x, |ψ(x)|) around a ritzhrta network N of dimension d + 1.
 
     It behaves like a d-dimensional network for the solver (``dim``, ``k``, ``s``, ``a``,
-    ``c``, ``set_s``, ``set_output``, ``value_and_grad``, ``output_basis``); ``lift`` maps
+    ``c``, ``set_s``, ``set_output``, ``value_and_grad``, ``output_basis``); ``lift_input`` maps
     x to z (used by :func:`ritzhrta.networks.place_kinks`).
     """
 
@@ -45,35 +46,13 @@ class InterfaceNet(nn.Module):
     def dim(self) -> int:
         return self.net.dim - 1
 
-    @property
-    def k(self) -> int:
-        return self.net.k
-
-    @property
-    def s(self) -> Tensor:
-        return self.net.s
-
-    @property
-    def a(self) -> Tensor:
-        return self.net.a
-
-    @property
-    def c(self):
-        return self.net.c
-
-    def set_s(self, s: float) -> None:
-        self.net.set_s(s)
-
-    def set_output(self, coef: Tensor) -> None:
-        self.net.set_output(coef)
-
     def _psi(self, x: Tensor) -> tuple[Tensor, Tensor]:
         psi = self.level_set(x)
         if not isinstance(psi, Tensor) or psi.shape != (x.shape[0],):
             raise ValueError(f"the interface level set must return shape ({x.shape[0]},)")
         return psi, exact_gradient(self.level_set, x)
 
-    def lift(self, x: Tensor) -> Tensor:
+    def lift_input(self, x: Tensor) -> Tensor:
         """z = (x, |ψ(x)|), shape (n, d + 1)."""
         return torch.cat([x, self.level_set(x).abs()[:, None]], 1)
 
@@ -82,7 +61,7 @@ class InterfaceNet(nn.Module):
         return torch.cat([x, psi.abs()[:, None]], 1), torch.sign(psi)[:, None] * dpsi
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.net(self.lift(x))
+        return self.net(self.lift_input(x))
 
     def value_and_grad(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """u and ∇u = ∇_x N + ∂_{d+1}N · sign(ψ)∇ψ."""

@@ -251,6 +251,40 @@ class MLP(HomotopyNet):
         return f"dim={self._dim}, widths={self.widths}, k={self.k}, s={float(self.s):g}, gamma={self.gamma:g}"
 
 
+class NetWrapper(nn.Module):
+    """Base of networks built around a ritzhrta network ``self.net`` (ExactDirichlet,
+    InterfaceNet): what the solver asks of a network (``dim``, ``k``, ``s``, ``a``, ``c``,
+    ``set_s``, ``set_output``) is the inner network's."""
+
+    net: nn.Module
+
+    @property
+    def dim(self) -> int:
+        return self.net.dim
+
+    @property
+    def k(self) -> int:
+        return self.net.k
+
+    @property
+    def s(self) -> Tensor:
+        return self.net.s
+
+    @property
+    def a(self) -> Tensor:
+        return self.net.a
+
+    @property
+    def c(self):
+        return self.net.c
+
+    def set_s(self, s: float) -> None:
+        self.net.set_s(s)
+
+    def set_output(self, coef: Tensor) -> None:
+        self.net.set_output(coef)
+
+
 @torch.no_grad()
 def place_kinks(net: nn.Module, domain, seed: int = 0) -> None:
     """Move every hidden unit's kink w_j·x + b_j = 0 through a point c_j drawn uniformly in
@@ -262,8 +296,8 @@ def place_kinks(net: nn.Module, domain, seed: int = 0) -> None:
     """
     inner, lifts = net, []
     while not isinstance(inner, TwoLayerNet) and hasattr(inner, "net"):
-        if hasattr(inner, "lift"):  # InterfaceNet: its features see z = (x, |ψ(x)|)
-            lifts.append(inner.lift)
+        if hasattr(inner, "lift_input"):  # InterfaceNet: its features see z = (x, |ψ(x)|)
+            lifts.append(inner.lift_input)
         inner = inner.net
     if not isinstance(inner, TwoLayerNet):
         raise ValueError(f"place_kinks needs a TwoLayerNet, got {type(inner).__name__}")
