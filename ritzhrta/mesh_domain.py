@@ -148,7 +148,7 @@ class MeshDomain(Domain):
         self._tag_sizes: dict[str, int] = {}
         self._volume_sets: list[str] = []
         facet_type = FACET_CELLS[self.dim]
-        for name, per_block in (raw.cell_sets or {}).items():
+        for name, per_block in _named_sets(raw).items():
             if name.startswith("gmsh:"):
                 continue
             rows, volume = [], False
@@ -305,6 +305,20 @@ class MeshDomain(Domain):
 
         pts = np.pad(self.points, [(0, 0), (0, 3 - self.dim)]) if self.dim < 3 else self.points
         return meshio.Mesh(pts, [(self.cell_type, self.cells)], point_data=point_data or {})
+
+
+def _named_sets(raw) -> dict:
+    """Named cell sets: meshio's ``cell_sets``, else gmsh physical groups rebuilt from the
+    ``gmsh:physical`` cell data and ``field_data`` (MSH 2.2 files)."""
+    sets = {k: v for k, v in (raw.cell_sets or {}).items() if not k.startswith("gmsh:")}
+    physical = (raw.cell_data or {}).get("gmsh:physical")
+    if sets or physical is None:
+        return sets
+    for name, value in (raw.field_data or {}).items():
+        tag, dim = int(value[0]), int(value[1]) if len(value) > 1 else -1
+        sets[name] = [np.flatnonzero((np.asarray(ids) == tag) & (dim < 0 or _DIM_OF.get(block.type) == dim))
+                      for block, ids in zip(raw.cells, physical)]
+    return sets
 
 
 class SimplexLocator:

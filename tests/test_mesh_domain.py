@@ -259,6 +259,7 @@ def test_cli_poisson3d_default_and_part3d(tmp_path):
     (["solve", "plate-hole", "--mesh", "NOTMESH"], "not a mesh file"),
     (["solve", "plate-hole", "--mesh", "MESH3D"], "no boundary tag 'outer'"),
     (["solve", "plate-hole", "--mesh", "MIXED"], "mixed"),
+    (["solve", "plate-hole", "--mesh", "NOFACETS"], "boundary tag 'hole' names no facets"),
     (["solve", "plate-hole", "--reference-tol", "1e-3"], "reference_tol is set but reference is not"),
     (["solve", "approx1d", "--reference", "fem"], "needs a PDE problem"),
 ])
@@ -267,8 +268,18 @@ def test_cli_bad_mesh_input(tmp_path, capsys, argv, message):
     not_mesh.write_text("$MeshFormat\ngarbage\n")
     pts = np.array([[0, 0], [1, 0], [1, 1], [0, 1], [2, 0], [2, 1.0]])
     mixed = _write(tmp_path, "mixed.vtu", meshio.Mesh(pts, [("triangle", [[0, 1, 2]]), ("quad", [[1, 4, 5, 2]])]))
+    # an MSH 2.2 file (physical groups from gmsh:physical + field_data) whose "hole" is the inner diagonal
+    square = meshio.Mesh(np.array([[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0.0]]),
+                         [("line", np.array([[0, 1], [1, 2], [2, 3], [3, 0]])), ("line", np.array([[0, 2]])),
+                          ("triangle", np.array([[0, 1, 2], [0, 2, 3]]))],
+                         cell_data={"gmsh:physical": [np.array([1, 1, 1, 1]), np.array([2]), np.array([3, 3])],
+                                    "gmsh:geometrical": [np.array([1, 1, 1, 1]), np.array([2]), np.array([3, 3])]},
+                         field_data={"outer": np.array([1, 1]), "hole": np.array([2, 1]), "plate": np.array([3, 2])})
+    nofacets = tmp_path / "nofacets.msh"
+    meshio.write(nofacets, square, file_format="gmsh22", binary=False)
+    assert MeshDomain(nofacets).tags == ["outer", "hole"]
     subst = {"MESH2D": str(MESHES / "plate_hole.msh"), "MESH3D": str(MESHES / "part3d.msh"), "NOTMESH": str(not_mesh),
-             "MIXED": str(mixed)}
+             "MIXED": str(mixed), "NOFACETS": str(nofacets)}
     out = tmp_path / "run"
     code = main([subst.get(a, a) for a in argv] + ["--out", str(out), "--no-progress"])
     err = capsys.readouterr().err
