@@ -214,7 +214,8 @@ def config_from_args(args) -> RunConfig:
                        checkpoint_every=args.checkpoint_every, resolution=args.resolution, on_nan=args.on_nan,
                        max_retries=args.max_retries, trainer=route["trainer"], ridge=args.ridge, compile=args.compile,
                        eval_every=args.eval_every, dirichlet=route["dirichlet"], quadrature=_pair(args.quadrature, "--quadrature", "ORDER:CELLS such as 6:12", (int, int)),
-                       threads=args.threads, init=route["init"], mesh=args.mesh, reference=args.reference,
+                       threads=args.threads, init=route["init"],
+                       mesh=str(Path(args.mesh).resolve()) if args.mesh else None, reference=args.reference,
                        reference_tol=args.reference_tol)
     validate(config)
     return config
