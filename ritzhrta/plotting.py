@@ -165,6 +165,7 @@ def _panels(net, problem, rows, path, reference) -> Path:
     ncols = 1 + (problem.has_exact or reference is not None) * 2
     fig, axes = plt.subplots(len(rows), ncols, figsize=(4.6 * ncols, 4.0 * len(rows)), squeeze=False)
     for r, (pts, tri, suffix) in enumerate(rows):
+        labels = _plane_labels(suffix)
         u, _ = evaluate(net, pts)
         if reference is not None:
             other, label = reference.values(pts), "u_ref (FEM)"
@@ -178,8 +179,17 @@ def _panels(net, problem, rows, path, reference) -> Path:
             fig.colorbar(image, ax=ax, shrink=0.85)
             ax.set_title(name + suffix)
             ax.set_aspect("equal")
+            ax.set_xlabel(labels[0])
+            ax.set_ylabel(labels[1])
     fig.suptitle(problem.name or "solution")
     return _save(fig, path)
+
+
+def _plane_labels(suffix: str) -> tuple[str, str]:
+    """Axis names of a panel: (x, y) in 2D, the two other coordinates on a 3D mid-plane."""
+    fixed = suffix.strip(" (")[:1]
+    axes = [c for c in "xyz" if c != fixed] if fixed in ("x", "y", "z") else ["x", "y"]
+    return axes[0], axes[1]
 
 
 def _exact(problem, x: np.ndarray) -> np.ndarray | None:
