@@ -189,8 +189,6 @@ def check_reference(problem) -> None:
         _skfem()
     except ImportError as err:
         raise ValueError(str(err)) from None
-    from .domains import Box, Disk
-
     ok = isinstance(problem.domain, (Box, Disk)) or hasattr(problem.domain, "vertices") or \
         hasattr(problem.domain, "tag_index")
     if not ok or (isinstance(problem.domain, Box) and problem.dim > 3):

@@ -3,7 +3,7 @@
 With a discontinuous coefficient a, the solution u of −∇·(a∇u) = f is continuous but its
 gradient jumps across the interface Γ = {ψ = 0} (a∂_n u is continuous). A network of x
 alone is smooth (σ^k, k ≥ 2) and cannot represent the jump: its energy error stalls at
-10–20 % on problems/two-material. :class:`InterfaceNet` feeds the network the augmented
+about 20 % on problems/two-material (benchmarks/results/mesh_problems.md). :class:`InterfaceNet` feeds the network the augmented
 input z = (x, |ψ(x)|):
 
     u(x) = N(x, |ψ(x)|),   ∇u = ∇_x N + ∂_{z_{d+1}} N · sign(ψ) ∇ψ,

@@ -285,12 +285,14 @@ class MeshDomain(Domain):
         ids = [self.tags.index(n) for n in names]
 
         def mask(x: Tensor) -> Tensor:
-            return torch.from_numpy(np.isin(self._cached_tags(x), ids)).to(x.device)
+            return torch.from_numpy(np.isin(self.cached_tags(x), ids)).to(x.device)
 
         mask.__name__ = f"on_{'_'.join(names)}"
         return mask
 
-    def _cached_tags(self, x: Tensor) -> np.ndarray:
+    def cached_tags(self, x: Tensor) -> np.ndarray:
+        """:meth:`tag_index` of ``x``, remembered for the last few tensors (the same boundary
+        points are looked up at every loss evaluation)."""
         key = (x.data_ptr(), tuple(x.shape), x.dtype, x._version, str(x.device))
         hit = self._mask_cache.get(key)
         if hit is None or not torch.equal(hit[0], x):
@@ -336,17 +338,33 @@ class SimplexLocator:
         self.k = min(candidates, len(self.cells))
 
     def __call__(self, x: np.ndarray, slack: float = 1e-12, nearest: bool = False) -> np.ndarray:
-        """Cell index per point (n,), −1 outside (``nearest``: the cell that is least outside)."""
-        _, cand = self.tree.query(x, k=self.k)
-        cand = cand.reshape(len(x), self.k)
-        lam = np.einsum("nkij,nkj->nki", self.inv[cand], x[:, None, :] - self.p0[cand])
-        worst = np.minimum(lam.min(2), 1 - lam.sum(2))  # the most negative barycentric coordinate
-        best = worst.argmax(1)
-        rows = np.arange(len(x))
-        found = cand[rows, best]
+        """Cell index per point (n,), −1 outside (``nearest``: the cell that is least outside).
+        Points not inside any of their k nearest-centroid cells are searched again with 8k
+        candidates (skinny cells can have far centroids)."""
+        found, worst = self._search(x, self.k)
+        again = np.flatnonzero(worst < -slack)
+        if len(again) and self.k < len(self.cells):
+            more, worst_more = self._search(x[again], min(8 * self.k, len(self.cells)))
+            better = worst_more > worst[again]
+            found[again[better]], worst[again[better]] = more[better], worst_more[better]
         if not nearest:
-            found = np.where(worst[rows, best] >= -slack, found, -1)
+            found = np.where(worst >= -slack, found, -1)
         return found
+
+    def _search(self, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Best candidate cell per point and its most negative barycentric coordinate."""
+        found, worst = np.empty(len(x), dtype=np.int64), np.empty(len(x))
+        step = max(1, 200_000 // k)
+        for start in range(0, len(x), step):
+            xs = x[start:start + step]
+            _, cand = self.tree.query(xs, k=k)
+            cand = cand.reshape(len(xs), k)
+            lam = np.einsum("nkij,nkj->nki", self.inv[cand], xs[:, None, :] - self.p0[cand])
+            low = np.minimum(lam.min(2), 1 - lam.sum(2))
+            best = low.argmax(1)
+            rows = np.arange(len(xs))
+            found[start:start + step], worst[start:start + step] = cand[rows, best], low[rows, best]
+        return found, worst
 
 
 def _segment_matrix(x: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:

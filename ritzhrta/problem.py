@@ -258,7 +258,7 @@ def _tagged_conditions(problem: "Problem") -> None:
         ids = {domain.tags.index(tag): fn for tag, fn in fields.items()}
 
         def data(x: Tensor) -> Tensor:
-            tags = torch.as_tensor(domain._cached_tags(x), device=x.device)
+            tags = torch.as_tensor(domain.cached_tags(x), device=x.device)
             out = torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)
             for tag_id, fn in ids.items():
                 sel = tags == tag_id

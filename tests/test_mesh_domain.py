@@ -215,6 +215,14 @@ def test_fem_reference_agrees_with_exact_solutions():
         assert against["l2"] == pytest.approx(r.errors["l2"], abs=1e-4)
 
 
+def test_reference_values_match_scikit_fem_probes():
+    for name in ("poisson2d-dirichlet", "poisson3d-dirichlet"):
+        pb = problems.get(name)
+        ref = fem_reference(pb, tol=5e-2)
+        x = pb.domain.interior(500, "random", dtype=torch.float64).x.numpy()
+        assert np.allclose(ref.values(x), ref.basis.probes(x.T) @ ref.u, atol=1e-12)
+
+
 def test_fem_reference_estimate_is_honest():
     """At tol = 1e-4 the reference's own relative H¹-seminorm error against u* is ≤ 1e-4, and the
     estimate is within 3× of it."""

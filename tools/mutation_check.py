@@ -39,11 +39,12 @@ M = [
  ("ritzhrta/interface.py", "        return p, dp[:, :, :-1] + dp[:, :, -1:] * extra[:, None, :]", "        return p, dp[:, :, :-1]", "test_interface_net_gradient"),
  ("ritzhrta/mesh_domain.py", "        n[np.einsum(\"fd,fd->f\", n, inward) > 0] *= -1", "        n[np.einsum(\"fd,fd->f\", n, inward) < 0] *= -1", "test_plate_geometry"),
  ("ritzhrta/mesh_domain.py", "            self.facet_tag[free] = tag_id", "            self.facet_tag[free] = 0", "test_tagged_conditions"),
- ("ritzhrta/mesh_domain.py", "            found = np.where(worst[rows, best] >= -slack, found, -1)", "            pass", "test_plate_geometry"),
+ ("ritzhrta/mesh_domain.py", "            found = np.where(worst >= -slack, found, -1)", "            pass", "test_plate_geometry"),
  ("ritzhrta/quadrature.py", "        ref_w = ref_w * rest if i > 0 else ref_w", "        ref_w = ref_w", "test_simplex_rule"),
  ("ritzhrta/fem.py", "            estimate = math.sqrt(2 * drop * q / (1 - q) / stiff) if stiff > 0 else math.inf", "            estimate = math.sqrt(2 * drop / stiff) if stiff > 0 else math.inf", "test_fem_reference_estimate"),
  ("ritzhrta/exact_bc.py", "        ends = torch.as_tensor(merge_collinear(domain.points[domain.facets[keep]]))  # (F, 2, 2)", "        ends = torch.as_tensor(domain.points[domain.facets[keep]])", "test_cli_plate_hole"),
  ("ritzhrta/losses.py", "                b_vec = b_vec + (cols.boundary * keep[:, None]).sum(0)", "                b_vec = b_vec", "test_cli_plate_hole"),
+ ("ritzhrta/fem.py", "            cells = self._locator(xs, nearest=True)", "            cells = self._locator(xs, nearest=True)[::-1].copy()", "test_reference_values_match"),
 ]
 ONLY = sys.argv[1:]  # optional: run only the mutations whose test name contains one of these
 for path, old, new, test in M:
