@@ -52,11 +52,27 @@ def _ladders(n: int) -> dict:
 
 
 def _run(problem, make_net, schedules, seeds, loss, log, **kw) -> Comparison:
-    return compare(problem, schedules, make_net, seeds=seeds, loss=loss, log=log, **kw)
+    """compare() with every schedule's reset-only control (same restarts, s = 1) next to it."""
+    return compare(problem, schedules, make_net, seeds=seeds, loss=loss, log=log, controls=True, **kw)
+
+
+def _prefix_controls(result: Comparison, prefix: str) -> Comparison:
+    """Rename the reset-only controls of one part ("SGD reset-only at 375") so parts can merge,
+    and pair the part's rows with its own baseline (the first schedule), not Adam's."""
+    names = set(result.controls.values())
+    new = lambda label: next((f"{prefix} {label}" for n in names if label.startswith(n)), label)  # noqa: E731
+    for row in result.rows:
+        row["config"], row["schedule"] = new(row["config"]), new(row["schedule"])
+    result.histories = {new(k): v for k, v in result.histories.items()}
+    result.stage_starts = {new(k): v for k, v in result.stage_starts.items()}
+    result.controls = {k: new(v) for k, v in result.controls.items()}
+    labels = list(dict.fromkeys(r["schedule"] for r in result.rows))
+    result.baselines = {label: labels[0] for label in labels[1:]}
+    return result
 
 
 def _merge(parts: list[Comparison]) -> Comparison:
-    out = Comparison()
+    out = Comparison(metric=parts[0].metric)
     for part in parts:
         clash = set(part.histories) & set(out.histories)
         if clash:
@@ -64,6 +80,8 @@ def _merge(parts: list[Comparison]) -> Comparison:
         out.rows += part.rows
         out.histories.update(part.histories)
         out.stage_starts.update(part.stage_starts)
+        out.controls.update(part.controls)
+        out.baselines.update(part.baselines)
     return out
 
 
@@ -79,15 +97,22 @@ def _more(pb, dim, k, loss, steps, seeds, width, log) -> Comparison:
     parts = [_run(pb, make, ladders, seeds, loss, log)]
     parts.append(_run(pb, make, {"baseline": ladders["baseline"], "homotopy": ladders["homotopy"]}, seeds, loss, log,
                       lr_decays=["step", "cosine"]))  # labels "baseline / step" etc.
-    sgd_lr = tune_lr(pb, make, "sgd", max(20, steps // 10), loss=loss)
-    log(f"SGD lr tuned on {steps // 10} steps: {sgd_lr:g}")
-    parts.append(_run(pb, make, {f"SGD baseline (tuned lr {sgd_lr:g})": ladders["baseline"],
-                                 f"SGD homotopy (tuned lr {sgd_lr:g})": ladders["homotopy"]}, seeds, loss, log,
-                      optimizers=["sgd"], lr={"sgd": sgd_lr}))
+    # SGD's rate is tuned separately for each s it trains at (a rate tuned at s = 1 diverged
+    # within the first steps of the s = 0.5 stage on the PDE)
+    tune = max(20, steps // 10)
+    sgd = {s: tune_lr(pb, make, "sgd", tune, loss=loss, s=s) for s in (1.0, 0.5)}
+    log(f"SGD lr tuned on {tune} steps: {sgd[1.0]:g} at s = 1, {sgd[0.5]:g} at s = 0.5")
+    hom = ladders["homotopy"]
+    sgd_hom = (replace(hom[0], lr=sgd[0.5]), replace(hom[1], lr=sgd[1.0]))
+    parts.append(_run(pb, make, {f"SGD baseline (tuned lr {sgd[1.0]:g})": ladders["baseline"],
+                                 f"SGD homotopy (tuned lr {sgd[0.5]:g} at s=0.5, {sgd[1.0]:g} at s=1)": sgd_hom},
+                      seeds, loss, log, optimizers=["sgd"], lr={"sgd": sgd[1.0]}))
+    _prefix_controls(parts[-1], "SGD")
     lb = max(4, steps // 20)  # L-BFGS takes far fewer, costlier steps
     parts.append(_run(pb, make, {f"L-BFGS baseline ({lb} steps)": baseline(lb),
                                  f"L-BFGS homotopy ({lb} steps)": homotopy(lb)}, seeds, loss, log,
                       optimizers=["lbfgs"]))
+    _prefix_controls(parts[-1], "L-BFGS")
     return _merge(parts)
 
 

@@ -28,6 +28,9 @@ def add_parsers(sub, network_defaults: RunConfig) -> None:
     c.add_argument("--lr-decay", default="none", help="comma list of none, step, cosine")
     c.add_argument("--lr", default="", help="per optimizer, e.g. adam=1e-3,sgd=auto (auto: tune on a grid)")
     c.add_argument("--seeds", type=int, default=3)
+    c.add_argument("--controls", action="store_true",
+                   help="also run each schedule's reset-only control: the same stages and optimizer restarts "
+                        "with s = 1 throughout (separates the effect of s from that of the restarts)")
     c.add_argument("--loss", choices=sorted(LOSSES), default=d.loss)
     _network_args(c, d)
     c.add_argument("--out", type=Path, help="folder for compare.md/.csv/.png (default runs/compare-PROBLEM)")
@@ -96,7 +99,8 @@ def cmd_compare(args) -> int:
     budget = schedule_steps(next(iter(schedules.values())))
     rates = _rates(args.lr, problem, make_net, budget, loss)
     result = compare(problem, schedules, make_net, seeds=range(args.seeds), optimizers=args.optimizers.split(","),
-                     lr_decays=args.lr_decay.split(","), lr=rates, loss=loss, points=args.points, log=print)
+                     lr_decays=args.lr_decay.split(","), lr=rates, loss=loss, points=args.points, log=print,
+                     controls=args.controls)
     out = args.out or Path("runs") / f"compare-{args.problem}"
     write_comparison(result, out)
     (out / "compare.json").write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},

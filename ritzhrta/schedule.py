@@ -9,13 +9,13 @@ from __future__ import annotations
 import math
 import numbers
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Sequence, Union
 
 from .activations import check_s
 
 __all__ = ["Stage", "Plateau", "Ramp", "baseline", "homotopy", "relaxation", "ladder", "PRESETS",
-           "parse_schedule", "format_schedule", "schedule_steps", "OPTIMIZERS", "LR_DECAYS", "TRAINERS",
+           "parse_schedule", "format_schedule", "schedule_steps", "reset_only", "restart_steps", "OPTIMIZERS", "LR_DECAYS", "TRAINERS",
            "SOLVE_TRAINERS"]
 
 OPTIMIZERS = ("adam", "sgd", "lbfgs")
@@ -26,10 +26,14 @@ LR_DECAYS = ("none", "step", "cosine")
 
 @dataclass(frozen=True)
 class Ramp:
-    """s(t) = start + (end − start)·min(t / steps, 1): a linear ramp over ``steps`` steps.
+    """s(t) = start + (end − start)·min(t / (steps − 1), 1): a linear ramp that takes the
+    values start … end at steps t = 0 … steps − 1, both ends included (steps = 1: s = end).
 
-    >>> Ramp(0.5, 1.0, 4)(2)
-    0.75
+    A Ramp over its whole stage (``parse_schedule("0.5-1:5")``) therefore ends the stage at
+    its stated end value: 0.5, 0.625, 0.75, 0.875, 1.
+
+    >>> [Ramp(0.5, 1.0, 5)(t) for t in range(5)]
+    [0.5, 0.625, 0.75, 0.875, 1.0]
     """
 
     start: float
@@ -39,11 +43,13 @@ class Ramp:
     def __post_init__(self) -> None:
         check_s(self.start)
         check_s(self.end)
-        if not isinstance(self.steps, numbers.Integral) or self.steps < 1:
+        if isinstance(self.steps, bool) or not isinstance(self.steps, numbers.Integral) or self.steps < 1:
             raise ValueError(f"Ramp steps must be a positive integer, got {self.steps!r}")
 
     def __call__(self, t: int) -> float:
-        return self.start + (self.end - self.start) * min(t / self.steps, 1.0)
+        if self.steps == 1:
+            return float(self.end)
+        return self.start + (self.end - self.start) * min(t / (self.steps - 1), 1.0)
 
 
 @dataclass(frozen=True)
@@ -169,6 +175,34 @@ def schedule_steps(schedule: Sequence[Stage]) -> int:
     return sum(stage.steps for stage in schedule)
 
 
+def restart_steps(schedule: Sequence[Stage]) -> list[int | None]:
+    """Steps at which a fresh optimizer starts after the first stage (None: when a plateau fires).
+
+    A stage starts a fresh optimizer unless it has ``keep_optimizer``; a stage that follows
+    a :class:`Plateau` stage starts at a data-dependent step, reported as None.
+    """
+    out: list[int | None] = []
+    t: int | None = 0
+    for prev, stage in zip(schedule, schedule[1:]):
+        t = None if t is None or prev.until is not None else t + prev.steps
+        if not stage.keep_optimizer:
+            out.append(t)
+    return out
+
+
+def reset_only(schedule: Sequence[Stage], s: float = 1.0) -> tuple[Stage, ...]:
+    """The reset-only control of a schedule: every stage as given (steps, optimizer, lr,
+    decay, plateau rule, fresh optimizer per stage) but with s held at ``s`` (default 1,
+    the ReLU^k baseline). Comparing a schedule with its control separates the effect of
+    changing s from that of restarting the optimizer at the stage switches.
+
+    >>> format_schedule(reset_only(homotopy(16000)))
+    '1:3000,1:13000'
+    """
+    check_s(s)
+    return tuple(replace(stage, s=float(s)) for stage in schedule)
+
+
 def ladder(values: Sequence[SValue], steps: Sequence[int], **stage_kwargs) -> tuple[Stage, ...]:
     """Stages with the given s values and step counts (other Stage fields shared)."""
     if len(values) != len(steps) or not values:
@@ -206,7 +240,8 @@ _ITEM = re.compile(rf"^\s*({_NUM})(?:\s*-\s*({_NUM}))?\s*:\s*([0-9]+)\s*$")
 
 
 def parse_schedule(text: str, **stage_kwargs) -> tuple[Stage, ...]:
-    """Parse "s:steps,s:steps,..." into stages; "a-b:steps" is a linear ramp from a to b.
+    """Parse "s:steps,s:steps,..." into stages; "a-b:steps" is a linear ramp from a to b
+    (a at the stage's first step, b at its last: see :class:`Ramp`).
 
     >>> [(st.s, st.steps) for st in parse_schedule("0.5:3000,1:13000")]
     [(0.5, 3000), (1.0, 13000)]

@@ -14,13 +14,13 @@ from typing import Callable, Mapping, Sequence
 
 from torch import nn
 
-from .losses import H1Loss
+from .losses import H1Loss, L2Loss
 from .problem import Problem, Target
 from .results import History
-from .schedule import LR_DECAYS, OPTIMIZERS, PRESETS, Stage, parse_schedule, schedule_steps
+from .schedule import LR_DECAYS, OPTIMIZERS, PRESETS, Stage, parse_schedule, reset_only, restart_steps, schedule_steps
 from .solver import DivergenceError, solve
 
-__all__ = ["compare", "Comparison", "parse_schedule_set", "tune_lr", "DEFAULT_LR", "LR_GRID"]
+__all__ = ["compare", "Comparison", "parse_schedule_set", "tune_lr", "with_controls", "DEFAULT_LR", "LR_GRID"]
 
 DEFAULT_LR = {"adam": 1e-3, "sgd": 1e-2, "lbfgs": 1.0}
 LR_GRID = (1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1)
@@ -50,13 +50,73 @@ def parse_schedule_set(text: str, steps: int) -> dict[str, tuple[Stage, ...]]:
     return out
 
 
+def with_controls(schedules: Mapping[str, Sequence[Stage]], s: float = 1.0
+                  ) -> tuple[dict[str, tuple[Stage, ...]], dict[str, str]]:
+    """Add the reset-only control (:func:`ritzhrta.schedule.reset_only`) of every schedule
+    that restarts the optimizer and changes s; returns (schedules, {label: control label}).
+
+    A control is labelled by its restart steps ("reset-only at 750"; "at plateau" for a
+    plateau-triggered switch); schedules with the same control share one.
+    """
+    out: dict[str, tuple[Stage, ...]] = {}
+    controls: dict[str, str] = {}
+    for label, stages in schedules.items():
+        out[label] = tuple(stages)
+        control = reset_only(stages, s)
+        restarts = restart_steps(stages)
+        if not restarts or control == tuple(stages):
+            continue
+        name = "reset-only at " + ",".join("plateau" if t is None else str(t) for t in restarts)
+        while (name in out or name in schedules) and out.get(name) != control:
+            name += "'"
+        out[name] = control  # next to the first schedule it controls
+        controls[label] = name
+    return out, controls
+
+
 @dataclass
 class Comparison:
-    """Rows (one per run) and the histories, keyed by configuration label."""
+    """Rows (one per run) and the histories, keyed by configuration label.
+
+    ``controls`` maps a schedule label to its reset-only control's label; ``metric`` is the
+    error used for paired per-seed win counts (``"rel_l2"`` or ``"rel_h1"``); ``baselines``
+    maps a schedule label to the label it is paired with as its baseline (default: the
+    schedule labelled "baseline").
+    """
 
     rows: list[dict] = field(default_factory=list)
     histories: dict[str, list[History]] = field(default_factory=dict)
     stage_starts: dict[str, list[int]] = field(default_factory=dict)
+    controls: dict[str, str] = field(default_factory=dict)
+    metric: str = "rel_h1"
+    baselines: dict[str, str] = field(default_factory=dict)
+
+    def wins(self, config: str, other: str, key: str | None = None) -> tuple[int, int]:
+        """(seeds where ``config`` has the lower error than ``other``, seeds with both finite).
+
+        Runs with the same seed start from the same parameters, so this is a paired count.
+        """
+        key = key or self.metric
+        a = {r["seed"]: r[key] for r in self.rows if r["config"] == config}
+        b = {r["seed"]: r[key] for r in self.rows if r["config"] == other}
+        pairs = [(a[k], b[k]) for k in a.keys() & b.keys() if math.isfinite(a[k]) and math.isfinite(b[k])]
+        return sum(x < y for x, y in pairs), len(pairs)
+
+    def references(self, config: str) -> dict[str, str]:
+        """The configurations ``config`` is paired with: its baseline and its reset-only control."""
+        row = next(r for r in self.rows if r["config"] == config)
+        schedule = row["schedule"]
+        suffix = config[len(schedule):]  # " / adam / step" etc.
+        configs = {r["config"] for r in self.rows}
+        refs = {}
+        base = self.baselines.get(schedule, "baseline")
+        is_baseline = schedule == "baseline" or schedule in self.baselines.values()
+        if not is_baseline and base + suffix in configs:
+            refs["baseline"] = base + suffix
+        control = self.controls.get(row["schedule"])
+        if control and control + suffix in configs:
+            refs["reset-only"] = control + suffix
+        return refs
 
     def summary(self) -> list[dict]:
         """Median, min and max over seeds of final loss and relative errors, per configuration."""
@@ -71,12 +131,27 @@ class Comparison:
         return out
 
     def markdown(self) -> str:
-        lines = ["| configuration | seeds | final loss | rel L² | rel H¹ | CPU s |", "|---|---|---|---|---|---|"]
+        """One row per configuration; with a baseline or controls present, two more columns:
+        paired wins (lower ``metric`` on the same seed) against the baseline and against the
+        reset-only control, as "wins/seeds"."""
+        paired = any(self.references(c) for c in dict.fromkeys(r["config"] for r in self.rows))
+        head = "| configuration | seeds | final loss | rel L² | rel H¹ | CPU s |"
+        rule = "|---|---|---|---|---|---|"
+        if paired:
+            name = {"rel_l2": "rel L²", "rel_h1": "rel H¹"}.get(self.metric, self.metric)
+            head += f" wins vs baseline ({name}) | wins vs reset-only ({name}) |"
+            rule += "---|---|"
+        lines = [head, rule]
         fmt = lambda t: f"{t[0]:.2e} [{t[1]:.1e}, {t[2]:.1e}]"  # noqa: E731
         for e in self.summary():
             div = f" ({e['diverged']} diverged)" if e["diverged"] else ""
-            lines.append(f"| {e['config']} | {e['seeds']}{div} | {fmt(e['final_loss'])} | {fmt(e['rel_l2'])} | "
-                         f"{fmt(e['rel_h1'])} | {e['cpu_seconds'][0]:.1f} |")
+            line = (f"| {e['config']} | {e['seeds']}{div} | {fmt(e['final_loss'])} | {fmt(e['rel_l2'])} | "
+                    f"{fmt(e['rel_h1'])} | {e['cpu_seconds'][0]:.1f} |")
+            if paired:
+                refs = self.references(e["config"])
+                for which in ("baseline", "reset-only"):
+                    line += (" {}/{} |".format(*self.wins(e["config"], refs[which])) if which in refs else " |")
+            lines.append(line)
         return "\n".join(lines) + "\n"
 
 
@@ -84,12 +159,23 @@ def compare(problem: Problem | Target, schedules: Mapping[str, Sequence[Stage]],
             *, seeds: Sequence[int] = (0, 1, 2), optimizers: Sequence[str] = ("adam",),
             lr_decays: Sequence[str] = ("none",), lr: Mapping[str, float] | None = None, loss: Callable = H1Loss(),
             points: int | None = None, sampling: str | None = None, log: Callable[[str], None] | None = None,
-            **solve_kwargs) -> Comparison:
+            controls: bool = False, metric: str | None = None, **solve_kwargs) -> Comparison:
     """Run every schedule × optimizer × lr decay for every seed; see :class:`Comparison`.
 
     ``make_net(seed)`` builds the initial network of a seed (called once per seed).
     ``lr`` maps optimizer name → learning rate (defaults: :data:`DEFAULT_LR`).
+    ``controls``: also run each schedule's reset-only control (:func:`with_controls`), so the
+    table shows how much of a gain comes from changing s and how much from restarting the
+    optimizer. ``metric``: error for the paired win counts (default: rel L² for an
+    :class:`~ritzhrta.losses.L2Loss`, rel H¹ otherwise).
     """
+    if metric is None:
+        metric = "rel_l2" if isinstance(loss, L2Loss) else "rel_h1"
+    if metric not in ("rel_l2", "rel_h1"):
+        raise ValueError(f"metric must be 'rel_l2' or 'rel_h1', got {metric!r}")
+    control_of: dict[str, str] = {}
+    if controls:
+        schedules, control_of = with_controls(schedules)
     budgets = {label: schedule_steps(st) for label, st in schedules.items()}
     if len(set(budgets.values())) != 1:
         raise ValueError(f"schedules must share one step budget for a fair comparison, got {budgets}")
@@ -100,7 +186,7 @@ def compare(problem: Problem | Target, schedules: Mapping[str, Sequence[Stage]],
         if name not in LR_DECAYS:
             raise ValueError(f"lr decay must be one of {LR_DECAYS}, got {name!r}")
     rates = {**DEFAULT_LR, **(lr or {})}
-    result = Comparison()
+    result = Comparison(controls=control_of, metric=metric)
     for seed in seeds:
         initial = make_net(seed)
         for label, stages in schedules.items():

@@ -62,3 +62,67 @@ def test_compare_and_ntk_commands(tmp_path, capsys):
     assert [t for t, _ in data["training"]] == [0, 5, 10, 15, 20] and data["stage_starts"] == [11]
     capsys.readouterr()
     assert main(["compare", "approx1d", "--lr", "adam:1"]) == 2
+
+
+def test_reset_only_control_keeps_stages_and_restarts():
+    from ritzhrta.schedule import format_schedule, reset_only, restart_steps
+    from ritzhrta import Plateau, Stage
+    from dataclasses import replace
+    hom = homotopy(16000)
+    ctrl = reset_only(hom)
+    assert format_schedule(ctrl) == "1:3000,1:13000" and [st.steps for st in ctrl] == [3000, 13000]
+    assert all(st.s == 1.0 and not st.keep_optimizer for st in ctrl)
+    assert restart_steps(hom) == [3000] and restart_steps(parse_schedule("0.25:10,0.5:10,1:80")) == [10, 20]
+    assert restart_steps(tuple(replace(st, keep_optimizer=True) for st in hom)) == []
+    assert restart_steps((Stage(50, 0.5, until=Plateau(window=5)), Stage(50, 1.0))) == [None]
+    assert format_schedule(reset_only(parse_schedule("1:10,1-1.5:10,1.5:20"), s=0.5)) == "0.5:10,0.5:10,0.5:20"
+    with pytest.raises(ValueError):
+        reset_only(hom, s=2.5)
+
+
+def test_with_controls_shares_and_places_controls():
+    from ritzhrta.studies import with_controls
+    from ritzhrta import relaxation
+    scheds, controls = with_controls({"baseline": baseline(160), "homotopy": homotopy(160),
+                                      "relaxation": relaxation(160), "ramp": parse_schedule("1:40,1-1.5:40,1.5:80")})
+    assert list(scheds) == ["baseline", "homotopy", "reset-only at 30", "relaxation", "ramp", "reset-only at 40,80"]
+    assert controls == {"homotopy": "reset-only at 30", "relaxation": "reset-only at 30", "ramp": "reset-only at 40,80"}
+
+
+def test_compare_with_controls_pairs_seeds():
+    target = problems.get("approx1d")
+    result = compare(target, {"baseline": baseline(40), "homotopy": homotopy(40)}, make_net, seeds=[0, 1],
+                     loss=L2Loss(), controls=True)
+    assert [r["config"] for r in result.rows[:3]] == ["baseline", "homotopy", "reset-only at 8"]
+    h = result.histories
+    # the control starts from the same parameters at s = 1 as the baseline, and restarts Adam at step 8
+    assert h["reset-only at 8"][0].loss[0] == h["baseline"][0].loss[0]
+    assert h["reset-only at 8"][0].loss[:8] == h["baseline"][0].loss[:8]
+    assert h["reset-only at 8"][0].loss[8:] != h["baseline"][0].loss[8:]
+    assert set(h["reset-only at 8"][0].s) == {1.0} and result.metric == "rel_l2"
+    assert result.references("homotopy") == {"baseline": "baseline", "reset-only": "reset-only at 8"}
+    md = result.markdown()
+    assert "wins vs reset-only (rel L²)" in md
+    wins = result.wins("homotopy", "reset-only at 8")
+    err = {(r["config"], r["seed"]): r["rel_l2"] for r in result.rows}
+    assert wins == (sum(err[("homotopy", s)] < err[("reset-only at 8", s)] for s in (0, 1)), 2)
+    assert f"| {wins[0]}/2 |" in md.splitlines()[3]
+
+
+def test_wins_are_paired_by_seed_and_strict():
+    from ritzhrta.studies import Comparison
+    rows = [{"config": c, "schedule": c, "seed": s, "rel_h1": v, "rel_l2": v}
+            for c, vals in {"baseline": [3.0, 1.0, 2.0], "x": [2.0, 2.0, 2.0]}.items() for s, v in enumerate(vals)]
+    rows.append({"config": "x", "schedule": "x", "seed": 7, "rel_h1": 0.0, "rel_l2": 0.0})  # no partner: ignored
+    c = Comparison(rows=rows)
+    assert c.wins("x", "baseline") == (1, 3)   # seed 0 wins, seed 1 loses, seed 2 ties (not a win)
+    assert c.wins("baseline", "x") == (1, 3)
+
+
+def test_compare_command_with_controls(tmp_path, capsys):
+    code = main(["compare", "approx1d", "--loss", "l2", "--k", "1", "--width", "20", "--steps", "32",
+                 "--schedules", "baseline,homotopy", "--seeds", "2", "--controls", "--out", str(tmp_path / "c")])
+    assert code == 0
+    md = (tmp_path / "c" / "compare.md").read_text()
+    assert "| reset-only at 6 | 2 |" in md and "wins vs reset-only (rel L²)" in md
+    capsys.readouterr()

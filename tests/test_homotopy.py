@@ -20,8 +20,8 @@ def test_parse_and_format_round_trip():
     stages = parse_schedule(text)
     assert len(stages) == 3 and format_schedule(stages) == text
     ramp = parse_schedule("0.5-1:1000,1.5:10")
-    assert isinstance(ramp[0].s, Ramp) and ramp[0].s_at(0) == 0.5 and ramp[0].s_at(500) == 0.75
-    assert ramp[0].s_at(1000) == 1.0 and format_schedule(ramp) == "0.5-1:1000,1.5:10"
+    assert isinstance(ramp[0].s, Ramp) and ramp[0].s_at(0) == 0.5 and ramp[0].s_at(999) == 1.0
+    assert ramp[0].s_at(333) == pytest.approx(0.5 + 0.5 * 333 / 999) and format_schedule(ramp) == "0.5-1:1000,1.5:10"
     assert parse_schedule("0.3:5", optimizer="sgd")[0].optimizer == "sgd"
 
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import problems
-from ritzhrta import Box, DivergenceError, H1Loss, homotopy, L2Loss, MLP, parse_schedule, Plateau, Problem, relaxation, RitzLoss, solve, Stage, TwoLayerNet
+from ritzhrta import Box, DivergenceError, H1Loss, homotopy, L2Loss, MLP, parse_schedule, Plateau, Problem, Ramp, relaxation, RitzLoss, solve, Stage, TwoLayerNet
 
 LOSS = {"h1": H1Loss(), "l2": L2Loss(), "ritz": RitzLoss()}
 
@@ -51,7 +51,15 @@ def test_history_marks_stages_and_s():
 def test_ramp_sets_s_every_step():
     pb = problems.get("approx1d")
     result = solve(pb, small_net(1, k=1), parse_schedule("0.5-1:10"), loss=L2Loss(), progress=False)
-    assert result.history.s == pytest.approx([0.5 + 0.05 * t for t in range(10)])
+    assert result.history.s == pytest.approx([0.5 + 0.5 * t / 9 for t in range(10)])
+
+
+def test_ramp_reaches_its_end_value():
+    """A ramp stage ends at its stated end value (issue 12: "0.5-1:5" used to stop at 0.9)."""
+    pb = problems.get("approx1d")
+    result = solve(pb, small_net(1, k=1), parse_schedule("0.5-1:5,1-1.5:3"), loss=L2Loss(), progress=False)
+    assert result.history.s == pytest.approx([0.5, 0.625, 0.75, 0.875, 1.0, 1.0, 1.25, 1.5])
+    assert float(result.net.s) == 1.5 and Ramp(0.2, 0.7, 1)(0) == 0.7
 
 
 def test_plateau_ends_stage_early():
