@@ -111,11 +111,12 @@ def test_compare_with_controls_pairs_seeds():
 
 def test_wins_are_paired_by_seed_and_strict():
     from ritzhrta.studies import Comparison
-    rows = [{"config": c, "schedule": c, "seed": s, "rel_h1": v, "rel_l2": v}
-            for c, vals in {"baseline": [3.0, 1.0, 2.0], "x": [2.0, 2.0, 2.0]}.items() for s, v in enumerate(vals)]
-    rows.append({"config": "x", "schedule": "x", "seed": 7, "rel_h1": 0.0, "rel_l2": 0.0})  # no partner: ignored
+    row = lambda c, s, v: {"config": c, "schedule": c, "seed": s, "rel_h1": v, "rel_l2": v}  # noqa: E731
+    rows = [row("baseline", 0, 3.0), row("baseline", 1, 1.0), row("baseline", 2, 2.0),
+            row("x", 7, 0.0),  # no partner: ignored
+            row("x", 2, 2.0), row("x", 1, 0.5), row("x", 0, 4.0)]  # another order than the baseline's
     c = Comparison(rows=rows)
-    assert c.wins("x", "baseline") == (1, 3)   # seed 0 wins, seed 1 loses, seed 2 ties (not a win)
+    assert c.wins("x", "baseline") == (1, 3)   # seed 1 wins, seed 0 loses, seed 2 ties (not a win)
     assert c.wins("baseline", "x") == (1, 3)
 
 
