@@ -5,7 +5,7 @@ setting), over widths × points × dtypes, on the CPU (and on CUDA when present)
 configuration: warm-up, then steps until `--seconds` of process time have passed;
 reported as steps per CPU-second and per wall-second, with the speed-up of the closed
 form over autograd. Configurations over `--max-elements` (width × points) are skipped
-(memory). Also: the least-squares output refit study (Adam with and without refits).
+(memory). (The output-refit study moved to benchmarks/refits.py.)
 
     python benchmarks/speed.py                 # widths 100,1000,4000 × points 1e3,1e4,1e5
     python benchmarks/speed.py --quick         # seconds; used by the tests
@@ -22,7 +22,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import problems  # noqa: E402
 from _common import output_dir  # noqa: E402
-from ritzhrta import L2Loss, solve, Stage, TwoLayerNet  # noqa: E402
+from ritzhrta import TwoLayerNet  # noqa: E402
 from ritzhrta.losses import ritz_energy, sobolev_loss  # noqa: E402
 
 
@@ -90,27 +90,6 @@ def throughput(args, device) -> list[str]:
     return lines
 
 
-def refit_study(args) -> list[str]:
-    pb = problems.get("approx1d")
-    lines = ["### Output-layer refits in the Adam loop (approx1d, width 1000, k = 1, lr 1e-3, "
-             f"{args.refit_steps} steps, seeds 0–2)", "",
-             "| variant | final loss per seed | test rel L² per seed |", "|---|---|---|"]
-    variants = [("no refit", {}), ("refit every 1000, reset Adam state", dict(refit_output_every=1000)),
-                ("refit every 1000, keep state", dict(refit_output_every=1000, reset_output_state=False)),
-                ("refit every 250, reset Adam state", dict(refit_output_every=250))]
-    for name, kw in variants:
-        kw = {k: (max(1, v * args.refit_steps // 5000) if k == "refit_output_every" else v) for k, v in kw.items()}
-        out = []
-        for seed in range(args.refit_seeds):
-            torch.manual_seed(seed)
-            r = solve(pb, TwoLayerNet(1, args.refit_width, k=1, s=1.0), (Stage(args.refit_steps, 1.0, **kw),),
-                      loss=L2Loss(), lr=1e-3, progress=False)
-            out.append((r.final_loss, r.errors["l2"]))
-        lines.append(f"| {name} | {', '.join(f'{a:.1e}' for a, _ in out)} | {', '.join(f'{b:.1e}' for _, b in out)} |")
-        print(lines[-1], flush=True)
-    return lines
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
@@ -120,20 +99,15 @@ def main(argv=None) -> int:
     parser.add_argument("--max-elements", type=float, default=4e7)
     parser.add_argument("--compile", action="store_true", help="also measure torch.compile (slow to compile)")
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--refit-steps", type=int, default=5000)
-    parser.add_argument("--refit-seeds", type=int, default=3)
-    parser.add_argument("--refit-width", type=int, default=1000)
     parser.add_argument("--out", type=Path, default=None, help="default: results/ (--quick: a temporary folder)")
     args = parser.parse_args(argv)
     args.out = output_dir(args.out, args.quick)
     torch.set_num_threads(args.threads)
     if args.quick:
         args.widths, args.points, args.seconds = "20", "64", 0.05
-        args.refit_steps, args.refit_seeds, args.refit_width = 40, 1, 20
     lines = throughput(args, torch.device("cpu"))
     if torch.cuda.is_available():
         lines += [""] + throughput(args, torch.device("cuda"))
-    lines += [""] + refit_study(args)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / ("speed_quick.md" if args.quick else "speed.md")).write_text("\n".join(lines) + "\n")
     return 0
