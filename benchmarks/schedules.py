@@ -12,6 +12,7 @@ Studies (each writes results/<name>.md, .csv, .png; an existing .md is kept unle
     python benchmarks/schedules.py                      # all studies
     python benchmarks/schedules.py --study pde_paper --steps 29000   # the paper's 16000 + 13000
     python benchmarks/schedules.py --quick              # seconds; used by the tests
+    python benchmarks/schedules.py --workers 2          # each run a task on a local Dask cluster
 """
 from __future__ import annotations
 
@@ -51,9 +52,13 @@ def _ladders(n: int) -> dict:
     }
 
 
+SWEEP: dict = {}  # workers / scheduler of the Dask sweep, from the command line
+
+
 def _run(problem, make_net, schedules, seeds, loss, log, **kw) -> Comparison:
-    """compare() with every schedule's reset-only control (same restarts, s = 1) next to it."""
-    return compare(problem, schedules, make_net, seeds=seeds, loss=loss, log=log, controls=True, **kw)
+    """compare() with every schedule's reset-only control (same restarts, s = 1) next to it;
+    each run is one task of the sweep (--workers, --scheduler)."""
+    return compare(problem, schedules, make_net, seeds=seeds, loss=loss, log=log, controls=True, **SWEEP, **kw)
 
 
 def _prefix_controls(result: Comparison, prefix: str) -> Comparison:
@@ -137,8 +142,12 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--force", action="store_true", help="rerun studies whose table exists")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="worker processes of a local Dask cluster (default 1: in this process)")
+    parser.add_argument("--scheduler", default=None, help="address of a running Dask scheduler")
     parser.add_argument("--out", type=Path, default=None, help="default: results/ (--quick: a temporary folder)")
     args = parser.parse_args(argv)
+    SWEEP.update(workers=args.workers, scheduler=args.scheduler)
     args.out = output_dir(args.out, args.quick)
     torch.set_num_threads(args.threads)
     for name in args.study or list(STUDIES):

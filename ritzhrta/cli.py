@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-retries", type=int, default=d.max_retries, help="rollbacks before giving up")
     p.add_argument("--loss", choices=sorted(LOSSES), help="default: ritz with the galerkin trainer, else h1")
     group = p.add_mutually_exclusive_group()
-    group.add_argument("--schedule", help="stages 's:steps,...', ramps 'a-b:steps' (e.g. 0.5:3000,1:13000)")
+    group.add_argument("--schedule", help="stages 's:steps,...', ramps 'a-b:steps' from a at the stage's first step to b at its last (e.g. 0.5:3000,1:13000)")
     group.add_argument("--preset", choices=sorted(PRESETS), help="ready ladder (default: homotopy)")
     p.add_argument("--steps", type=int, help=f"total steps of a --preset (default {DEFAULT_STEPS})")
     p.add_argument("--width", type=int, help=f"default: {GALERKIN_ROUTE['width']} (galerkin), {d.width} (others)")

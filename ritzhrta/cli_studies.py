@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -32,6 +33,11 @@ def add_parsers(sub, network_defaults: RunConfig) -> None:
                    help="also run each schedule's reset-only control: the same stages and optimizer restarts "
                         "with s = 1 throughout (separates the effect of s from that of the restarts)")
     c.add_argument("--loss", choices=sorted(LOSSES), default=d.loss)
+    c.add_argument("--workers", type=int, default=None,
+                   help="worker processes of an embedded Dask cluster, one single-threaded run each "
+                        "(default: one per core; 1: run in this process)")
+    c.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run on a running Dask scheduler, e.g. tcp://host:8786 (default: $DASK_SCHEDULER_ADDRESS)")
     _network_args(c, d)
     c.add_argument("--out", type=Path, help="folder for compare.md/.csv/.png (default runs/compare-PROBLEM)")
     n = sub.add_parser("ntk", help="λ_min of the Gram matrix vs s, and over training")
@@ -56,6 +62,13 @@ def _network_args(p, d: RunConfig) -> None:
 def _config(args, seed: int = 0) -> RunConfig:
     return RunConfig(problem=args.problem, width=args.width, k=args.k, depth=args.depth, seed=seed,
                      points=args.points, loss=args.loss)
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
 
 
 def write_comparison(result: Comparison, out: Path) -> None:
@@ -95,13 +108,19 @@ def cmd_compare(args) -> int:
         schedules = parse_schedule_set(args.schedules, args.steps)
         loss = _config(args).build_loss()
         loss.check(problem)
+        workers = _cores() if args.workers is None else args.workers
+        if isinstance(workers, bool) or workers < 1:
+            raise ValueError(f"--workers must be a positive integer, got {workers}")
     make_net = lambda seed: _config(args, seed).build_net(problem.dim, 1.0)  # noqa: E731
     budget = schedule_steps(next(iter(schedules.values())))
     rates = _rates(args.lr, problem, make_net, budget, loss)
+    out = args.out or Path("runs") / f"compare-{args.problem}"
+    ignored = {"workers", "scheduler", "out", "threads", "func", "command"}
+    tag = json.dumps({k: str(v) for k, v in sorted(vars(args).items()) if k not in ignored})
     result = compare(problem, schedules, make_net, seeds=range(args.seeds), optimizers=args.optimizers.split(","),
                      lr_decays=args.lr_decay.split(","), lr=rates, loss=loss, points=args.points, log=print,
-                     controls=args.controls)
-    out = args.out or Path("runs") / f"compare-{args.problem}"
+                     controls=args.controls, workers=workers, scheduler=args.scheduler, out=str(out / "runs"),
+                     progress=True, tag=tag, threads=args.threads or 1)
     write_comparison(result, out)
     (out / "compare.json").write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
                                                   "lr": rates}, indent=2) + "\n")

@@ -5,10 +5,8 @@ copied for each run), the training points, and the total step budget (checked).
 """
 from __future__ import annotations
 
-import copy
 import math
 import statistics
-import time
 from dataclasses import dataclass, field, replace
 from typing import Callable, Mapping, Sequence
 
@@ -19,6 +17,7 @@ from .problem import Problem, Target
 from .results import History
 from .schedule import LR_DECAYS, OPTIMIZERS, PRESETS, Stage, parse_schedule, reset_only, restart_steps, schedule_steps
 from .solver import DivergenceError, solve
+from .sweep import RunSpec, run_specs
 
 __all__ = ["compare", "Comparison", "parse_schedule_set", "tune_lr", "with_controls", "DEFAULT_LR", "LR_GRID"]
 
@@ -159,18 +158,28 @@ def compare(problem: Problem | Target, schedules: Mapping[str, Sequence[Stage]],
             *, seeds: Sequence[int] = (0, 1, 2), optimizers: Sequence[str] = ("adam",),
             lr_decays: Sequence[str] = ("none",), lr: Mapping[str, float] | None = None, loss: Callable = H1Loss(),
             points: int | None = None, sampling: str | None = None, log: Callable[[str], None] | None = None,
-            controls: bool = False, metric: str | None = None, **solve_kwargs) -> Comparison:
+            controls: bool = False, metric: str | None = None, workers: int = 1, scheduler: str | None = None,
+            out: str | None = None, progress: bool = False, tag: str = "", threads: int = 1,
+            **solve_kwargs) -> Comparison:
     """Run every schedule × optimizer × lr decay for every seed; see :class:`Comparison`.
 
-    ``make_net(seed)`` builds the initial network of a seed (called once per seed).
+    ``make_net(seed)`` builds the initial network of a seed; it is called once per run and must
+    give the same parameters for the same seed (seed torch inside it).
     ``lr`` maps optimizer name → learning rate (defaults: :data:`DEFAULT_LR`).
     ``controls``: also run each schedule's reset-only control (:func:`with_controls`), so the
     table shows how much of a gain comes from changing s and how much from restarting the
     optimizer. ``metric``: error for the paired win counts (default: rel L² for an
     :class:`~ritzhrta.losses.L2Loss`, rel H¹ otherwise).
+
+    Each run is a task of :func:`ritzhrta.sweep.run_specs`: ``workers`` > 1 runs them on a
+    local Dask cluster of single-threaded worker processes, ``scheduler`` on a running Dask
+    scheduler; the rows are the same as in this process (the CPU seconds aside). ``out``:
+    a folder where each run leaves its summary, so that a restarted sweep skips finished runs
+    (``tag`` identifies the sweep's other settings, e.g. the command line, in that check).
+    ``threads``: torch threads per run in this process (workers always use one).
     """
     if metric is None:
-        metric = "rel_l2" if isinstance(loss, L2Loss) else "rel_h1"
+        metric = "rel_l2" if isinstance(loss, L2Loss) and getattr(loss, "order", 0) == 0 else "rel_h1"
     if metric not in ("rel_l2", "rel_h1"):
         raise ValueError(f"metric must be 'rel_l2' or 'rel_h1', got {metric!r}")
     control_of: dict[str, str] = {}
@@ -186,31 +195,27 @@ def compare(problem: Problem | Target, schedules: Mapping[str, Sequence[Stage]],
         if name not in LR_DECAYS:
             raise ValueError(f"lr decay must be one of {LR_DECAYS}, got {name!r}")
     rates = {**DEFAULT_LR, **(lr or {})}
-    result = Comparison(controls=control_of, metric=metric)
+    specs = []
     for seed in seeds:
-        initial = make_net(seed)
         for label, stages in schedules.items():
             for opt in optimizers:
                 for decay in lr_decays:
                     config = " / ".join([label] + ([opt] if len(optimizers) > 1 else [])
                                         + ([decay] if len(lr_decays) > 1 else []))
                     run = tuple(replace(st, optimizer=opt, lr_decay=decay, lr=st.lr or rates[opt]) for st in stages)
-                    net = copy.deepcopy(initial)
-                    cpu = _cpu()
-                    try:
-                        r = solve(problem, net, run, loss=loss, points=points, sampling=sampling, seed=seed,
-                                  progress=False, **solve_kwargs)
-                    except DivergenceError as err:
-                        r = err.result
-                    row = {"config": config, "schedule": label, "optimizer": opt, "lr": rates[opt],
-                           "lr_decay": decay, "seed": seed, "status": r.status, "steps": len(r.history),
-                           "final_loss": r.final_loss, "rel_l2": r.errors.get("l2", math.nan),
-                           "rel_h1": r.errors.get("h1", math.nan), "cpu_seconds": _cpu() - cpu}
-                    result.rows.append(row)
-                    result.histories.setdefault(config, []).append(r.history)
-                    result.stage_starts[config] = r.history.stage_starts()
-                    if log:
-                        log(f"seed {seed} {config}: loss {row['final_loss']:.3e} rel H1 {row['rel_h1']:.3e}")
+                    specs.append(RunSpec(key=f"{config} / seed {seed}", problem=problem, stages=run, make_net=make_net,
+                                         seed=seed, loss=loss, points=points, sampling=sampling,
+                                         solve_kwargs=dict(solve_kwargs), tag=tag,
+                                         meta={"config": config, "schedule": label, "optimizer": opt,
+                                               "lr": rates[opt], "lr_decay": decay}))
+    result = Comparison(controls=control_of, metric=metric)
+    for res in run_specs(specs, workers=workers, scheduler=scheduler, out=out, progress=progress, log=log,
+                         threads=threads):
+        row, history = res["row"], History.from_dict(res["history"])
+        config = row["config"]
+        result.rows.append(row)
+        result.histories.setdefault(config, []).append(history)
+        result.stage_starts[config] = history.stage_starts()
     return result
 
 
@@ -231,6 +236,3 @@ def tune_lr(problem: Problem | Target, make_net: Callable[[int], nn.Module], opt
         raise ValueError(f"every learning rate in {list(grid)} diverged for {optimizer}")
     return best
 
-
-def _cpu() -> float:
-    return time.process_time()

@@ -127,3 +127,10 @@ def test_compare_command_with_controls(tmp_path, capsys):
     md = (tmp_path / "c" / "compare.md").read_text()
     assert "| reset-only at 6 | 2 |" in md and "wins vs reset-only (rel L²)" in md
     capsys.readouterr()
+
+
+def test_win_metric_follows_the_loss():
+    from ritzhrta import H1Loss
+    target = problems.get("approx1d")
+    pick = lambda loss: compare(target, {"baseline": baseline(10)}, make_net, seeds=[], loss=loss).metric  # noqa: E731
+    assert pick(L2Loss()) == "rel_l2" and pick(H1Loss()) == "rel_h1"
