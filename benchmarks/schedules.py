@@ -73,6 +73,9 @@ def _prefix_controls(result: Comparison, prefix: str) -> Comparison:
     result.controls = {k: new(v) for k, v in result.controls.items()}
     labels = list(dict.fromkeys(r["schedule"] for r in result.rows))
     result.baselines = {label: labels[0] for label in labels[1:]}
+    for row in result.rows:
+        row["control"] = new(row["control"]) if row.get("control") else ""
+        row["paired_baseline"] = result.baselines.get(row["schedule"], "")
     return result
 
 
@@ -141,6 +144,7 @@ def main(argv=None) -> int:
     parser.add_argument("--width", type=int, default=1000)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--force", action="store_true", help="rerun studies whose table exists")
+    parser.add_argument("--retable", action="store_true", help="only rebuild the tables from results/<study>/compare.csv")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--workers", type=int, default=1,
                         help="worker processes of a local Dask cluster (default 1: in this process)")
@@ -150,6 +154,16 @@ def main(argv=None) -> int:
     SWEEP.update(workers=args.workers, scheduler=args.scheduler)
     args.out = output_dir(args.out, args.quick)
     torch.set_num_threads(args.threads)
+    if args.retable:  # rebuild the tables from the committed rows, no runs
+        for study in args.study or list(STUDIES):
+            name = f"{study}_quick" if args.quick else study
+            csv_path = args.out / name / "compare.csv"
+            metric = "rel_l2" if name.startswith("approx") else "rel_h1"
+            md = args.out / f"{name}.md"
+            header = md.read_text().split("\n\n", 1)[0] + "\n\n" if md.exists() else ""
+            md.write_text(header + Comparison.from_csv(csv_path, metric).markdown())
+            print(md.read_text())
+        return 0
     for name in args.study or list(STUDIES):
         fn, steps, seeds = STUDIES[name]
         steps, seeds = args.steps or steps, args.seeds or seeds

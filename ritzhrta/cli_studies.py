@@ -77,7 +77,7 @@ def write_comparison(result: Comparison, out: Path) -> None:
 
     out.mkdir(parents=True, exist_ok=True)
     with (out / "compare.csv").open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(result.rows[0]))
+        writer = csv.DictWriter(fh, fieldnames=list(dict.fromkeys(k for row in result.rows for k in row)))
         writer.writeheader()
         writer.writerows(result.rows)
     (out / "compare.md").write_text(result.markdown())

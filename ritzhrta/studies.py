@@ -90,6 +90,23 @@ class Comparison:
     metric: str = "rel_h1"
     baselines: dict[str, str] = field(default_factory=dict)
 
+    @classmethod
+    def from_csv(cls, path, metric: str = "rel_h1") -> "Comparison":
+        """The comparison of a written compare.csv (no histories): its table can be rebuilt.
+
+        The pairing comes from the rows' "control" and "paired_baseline" columns.
+        """
+        import csv
+
+        with open(path, newline="") as fh:
+            raw = list(csv.DictReader(fh))
+        numeric = ("lr", "final_loss", "rel_l2", "rel_h1", "cpu_seconds")
+        rows = [{**r, **{k: float(r[k]) for k in numeric if k in r}, "seed": int(r["seed"]), "steps": int(r["steps"])}
+                for r in raw]
+        controls = {r["schedule"]: r["control"] for r in rows if r.get("control")}
+        baselines = {r["schedule"]: r["paired_baseline"] for r in rows if r.get("paired_baseline")}
+        return cls(rows=rows, controls=controls, metric=metric, baselines=baselines)
+
     def wins(self, config: str, other: str, key: str | None = None) -> tuple[int, int]:
         """(seeds where ``config`` has the lower error than ``other``, seeds with both finite).
 
@@ -207,7 +224,8 @@ def compare(problem: Problem | Target, schedules: Mapping[str, Sequence[Stage]],
                                          seed=seed, loss=loss, points=points, sampling=sampling,
                                          solve_kwargs=dict(solve_kwargs), tag=tag,
                                          meta={"config": config, "schedule": label, "optimizer": opt,
-                                               "lr": rates[opt], "lr_decay": decay}))
+                                               "lr": rates[opt], "lr_decay": decay,
+                                               "control": control_of.get(label, "")}))
     result = Comparison(controls=control_of, metric=metric)
     for res in run_specs(specs, workers=workers, scheduler=scheduler, out=out, progress=progress, log=log,
                          threads=threads):

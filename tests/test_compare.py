@@ -134,3 +134,14 @@ def test_win_metric_follows_the_loss():
     target = problems.get("approx1d")
     pick = lambda loss: compare(target, {"baseline": baseline(10)}, make_net, seeds=[], loss=loss).metric  # noqa: E731
     assert pick(L2Loss()) == "rel_l2" and pick(H1Loss()) == "rel_h1"
+
+
+def test_table_rebuilds_from_the_written_rows(tmp_path):
+    from ritzhrta.cli_studies import write_comparison
+    from ritzhrta.studies import Comparison
+    result = compare(problems.get("approx1d"), {"baseline": baseline(24), "homotopy": homotopy(24)}, make_net,
+                     seeds=[0, 1], loss=L2Loss(), controls=True)
+    write_comparison(result, tmp_path)
+    again = Comparison.from_csv(tmp_path / "compare.csv", metric="rel_l2")
+    assert again.markdown() == result.markdown() and "wins vs reset-only (rel L²)" in again.markdown()
+    assert again.controls == {"homotopy": "reset-only at 4"}
