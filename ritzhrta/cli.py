@@ -7,6 +7,8 @@ the traceback instead).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import sys
 from pathlib import Path
@@ -102,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="run folder (default runs/PROBLEM)")
     p.add_argument("--force", action="store_true", help="overwrite a non-empty run folder")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--distributed", action="store_true",
+                   help="one solve across the processes of torchrun (gloo on CPU, nccl on CUDA): the points are "
+                        "sharded, losses, gradients and normal equations all-reduced; rank 0 writes the run folder")
     e = sub.add_parser("export", help="write VTK from a finished run folder")
     e.add_argument("run", type=Path)
     e.add_argument("--vtk", type=Path, required=True, help="output .vtu or .xdmf")
@@ -260,7 +265,7 @@ def _check_device(name: str) -> None:
         raise UsageError(f"unsupported device {name!r}; use cpu, cuda or cuda:N")
 
 
-_ALWAYS_ALLOWED = {"command", "problem", "resume", "config", "out", "force", "no_progress"}
+_ALWAYS_ALLOWED = {"command", "problem", "resume", "config", "out", "force", "no_progress", "distributed"}
 
 
 def _ignored_options(args) -> list[str]:
@@ -271,6 +276,8 @@ def _ignored_options(args) -> list[str]:
 
 
 def cmd_solve(args) -> int:
+    if args.distributed:
+        return _distributed_solve(args)
     if args.resume is not None or args.config is not None:
         ignored = _ignored_options(args)
         if ignored:
@@ -311,6 +318,38 @@ def cmd_solve(args) -> int:
               f"ritzhrta solve --resume {out}", file=sys.stderr)
         return EXIT_INTERRUPTED
     return EXIT_DIVERGED if result.status == "diverged" else 0
+
+
+def _distributed_solve(args) -> int:
+    """``cmd_solve`` on every rank of torchrun: rank 0 works in the real run folder; the
+    other ranks compute the same solve on their shards and write into a scratch copy
+    (a resumed run's folder is copied there first), removed at the end."""
+    import shutil
+    import tempfile
+
+    from . import dist
+
+    device = "cuda" if getattr(args, "device", None) == "cuda" else "cpu"
+    with usage():
+        rank, _ = dist.init(device)
+    if rank == 0:
+        try:
+            return cmd_solve(argparse.Namespace(**{**vars(args), "distributed": False}))
+        finally:
+            torch.distributed.destroy_process_group()
+    scratch = Path(tempfile.mkdtemp(prefix=f"ritzhrta-rank{rank}-"))
+    try:
+        sub = {**vars(args), "distributed": False, "no_progress": True, "force": True}
+        if args.resume is not None:
+            shutil.copytree(args.resume, scratch / "run")
+            sub["resume"] = scratch / "run"
+        else:
+            sub["out"] = scratch / "run"
+        with contextlib.redirect_stdout(io.StringIO()):
+            return cmd_solve(argparse.Namespace(**sub))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        torch.distributed.destroy_process_group()
 
 
 def _print_summary(result, out: Path) -> None:

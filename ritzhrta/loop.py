@@ -15,6 +15,7 @@ from typing import Callable
 import torch
 from torch import Tensor, nn
 
+from . import dist
 from .domains import Points
 from .norms import relative_errors
 from .results import History, Result, StageReport, StepInfo
@@ -167,9 +168,9 @@ def refit_points(run: "Run") -> tuple:
     per_cell = len(domain.quadrature(order, 1)) / order ** dim  # 1 for boxes, the cell count for meshes
     cells = max(cells, math.ceil((4 * unknowns / per_cell) ** (1 / dim) / order))
     like = {"dtype": interior.x.dtype, "device": interior.x.device}
-    rule = domain.quadrature(order, cells, **like)
+    rule = dist.shard(domain.quadrature(order, cells, **like))
     edge = domain.boundary_quadrature(order, cells, **like) if run.loss.uses_boundary(run.problem) else None
-    return rule, edge
+    return rule, dist.shard(edge)
 
 
 def gradient_stage(run: Run, state: RunState, bar) -> bool:
@@ -234,6 +235,9 @@ def _step(run: Run, state: RunState, stage: Stage, check_before_step: bool) -> T
         else:
             value = run.loss(run.net, run.problem, sampler.interior, sampler.boundary, closed_form=False)
         value.backward()
+        if dist.active():  # a distributed solve: the loss and its gradient are sums over the ranks' shards
+            dist.sum_grads(_params(run.net))
+            value = dist.all_sum(value)
         return value
 
     if stage.optimizer == "lbfgs":
@@ -299,7 +303,7 @@ def _galerkin(run: Run, stage: Stage, iterations: int, record) -> list[float]:
     loss = _calibrated(run.loss, run, interior, boundary)
     fit_output_layer(run.net, run.problem, interior, loss, boundary=boundary, ridge=_ridge(stage, run.net))
     with torch.no_grad():
-        value = float(loss(run.net, run.problem, interior, boundary))
+        value = float(dist.all_sum(loss(run.net, run.problem, interior, boundary)))
     record(1, value)
     return [value]
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 import torch
 from torch import Tensor, nn
 
+from . import dist
 from .derivatives import value_and_grad
 from .domains import Points
 from .problem import Problem, Target
@@ -97,8 +98,8 @@ def ritz_energy(net: nn.Module, problem: Problem, interior: Points, boundary: Po
                 energy = energy + (wb * dmask * (0.5 * beta * jump ** 2 - dn * jump)).sum()
             else:
                 energy = energy + beta * (wb * dmask * jump ** 2).sum()
-    if problem.pure_neumann:
-        energy = energy + mean_penalty * (w * u).sum() ** 2
+    if problem.pure_neumann:  # distributed: square the sum over all ranks, share it out evenly
+        energy = energy + mean_penalty * dist.all_sum_grad((w * u).sum()) ** 2 / dist.world_size()
     return energy
 
 
@@ -246,7 +247,8 @@ class RitzLoss:
             a0 = torch.einsum("nmd,nkd->mk", cols.grads * wa[:, None, None], cols.grads)
             a0 = a0 + (cols.values * (w * problem.V(interior.x).double())[:, None]).T @ cols.values
             wd = boundary.w.double() * problem.dirichlet_mask(boundary.x) * problem.a(boundary.x).double() ** 2
-            bn = (cols.boundary_normal * wd[:, None]).T @ cols.boundary_normal
+            bn = dist.all_sum((cols.boundary_normal * wd[:, None]).T @ cols.boundary_normal)
+            a0 = dist.all_sum(a0)  # distributed: both forms over all ranks' points
             a0 = a0 + 1e-8 * torch.trace(a0) / a0.shape[0] * torch.eye(a0.shape[0], dtype=a0.dtype, device=a0.device)
             chol = torch.linalg.cholesky(0.5 * (a0 + a0.T))
             m = torch.linalg.solve_triangular(chol, torch.linalg.solve_triangular(chol, bn, upper=False).T,
@@ -309,7 +311,7 @@ class RitzLoss:
                 else:
                     a_mat = a_mat + 2 * self.beta * (pb * wd[:, None]).T @ pb
                     b_vec = b_vec + 2 * self.beta * (pb * hd[:, None]).sum(0)
-        if problem.pure_neumann:
-            s = (phi * w[:, None]).sum(0)
-            a_mat = a_mat + 2 * self.mean_penalty * torch.outer(s, s)
+        if problem.pure_neumann:  # distributed: the outer product of the full sum, shared out evenly
+            s = dist.all_sum((phi * w[:, None]).sum(0))
+            a_mat = a_mat + 2 * self.mean_penalty * torch.outer(s, s) / dist.world_size()
         return a_mat, b_vec

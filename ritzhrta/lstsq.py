@@ -15,6 +15,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from . import dist
 from .domains import Points
 from .losses import Columns
 
@@ -87,12 +88,15 @@ def fit_output_layer(net: nn.Module, problem, points: Points, loss, boundary: Po
         raise ValueError(f"ridge must be a number >= 0, got {ridge!r}")
     loss.check(problem)
     cols = output_columns(net, loss, problem, points, boundary)
-    system = loss.rows(problem, points, cols) if hasattr(loss, "rows") else \
-        loss.quadratic(problem, points, boundary, cols)
+    if dist.active():  # a distributed solve: the normal equations are sums over the ranks' points
+        system = tuple(dist.all_sum(t) for t in loss.quadratic(problem, points, boundary, cols))
+    else:
+        system = loss.rows(problem, points, cols) if hasattr(loss, "rows") else \
+            loss.quadratic(problem, points, boundary, cols)
     if not all(bool(torch.isfinite(t).all()) for t in system):
         raise FloatingPointError("the output solve's system has NaN or infinite entries: check the problem data "
                                  "(exact solution, source, boundary data) and the network's parameters")
-    coef = solve_rows(*system, ridge) if hasattr(loss, "rows") else solve_spd(*system, ridge)
+    coef = solve_rows(*system, ridge) if hasattr(loss, "rows") and not dist.active() else solve_spd(*system, ridge)
     if not bool(torch.isfinite(coef).all()):
         raise FloatingPointError("the output solve produced non-finite coefficients: the system is singular "
                                  "beyond repair (raise the ridge, or use more points than features)")

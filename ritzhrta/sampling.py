@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from .dist import shard
 from .domains import Points
 
 __all__ = ["Sampler"]
@@ -12,7 +13,8 @@ __all__ = ["Sampler"]
 
 @dataclass
 class Sampler:
-    """Interior and boundary training points of ``problem``'s domain.
+    """Interior and boundary training points of ``problem``'s domain (this rank's share of
+    them in a distributed solve: :func:`ritzhrta.dist.shard`).
 
     Draw number r uses the seed ``seed + 1000003·r`` (the boundary ``+ 1``), so a run
     that made r draws is restored exactly by :meth:`redraw`. With ``rule = (order, cells)``
@@ -38,13 +40,13 @@ class Sampler:
     def draw(self) -> None:
         dom = self.problem.domain
         if self.rule is not None:
-            self.interior = dom.quadrature(*self.rule, dtype=self.dtype, device=self.device)
-            self.boundary = dom.boundary_quadrature(*self.rule, dtype=self.dtype, device=self.device)
+            self.interior = shard(dom.quadrature(*self.rule, dtype=self.dtype, device=self.device))
+            self.boundary = shard(dom.boundary_quadrature(*self.rule, dtype=self.dtype, device=self.device))
             self.draws += 1
             return
         seed = self.seed + 1000003 * self.draws
-        self.interior = dom.interior(self.n, self.method, seed, self.dtype, self.device)
-        self.boundary = dom.boundary(self.boundary_n, self.method, seed + 1, self.dtype, self.device)
+        self.interior = shard(dom.interior(self.n, self.method, seed, self.dtype, self.device))
+        self.boundary = shard(dom.boundary(self.boundary_n, self.method, seed + 1, self.dtype, self.device))
         self.draws += 1
 
     def step(self, global_step: int) -> None:

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from . import dist
 from .domains import METHODS, Points
 from .loop import DivergenceError, Run, RunState, run_stages
 from .losses import H1Loss
@@ -93,6 +94,12 @@ def solve(problem, net: nn.Module, schedule: Sequence[Stage], *, loss: Callable 
     if isinstance(sync_every, bool) or not isinstance(sync_every, int) or sync_every < 1:
         raise ValueError(f"sync_every must be a positive integer, got {sync_every!r}")
     torch.manual_seed(seed)
+    if dist.active():
+        unsupported = sorted({st.trainer for st in stages} & {"alternating", "gauss-newton"})
+        if unsupported or compile:
+            raise ValueError("a distributed solve shards the points of gradient and galerkin stages; "
+                             f"not supported: {', '.join(unsupported + (['compile'] if compile else []))}")
+        dist.broadcast_params(net)
     if any(st.trainer == "alternating" for st in stages):
         from .analytic import check_alternating
 
