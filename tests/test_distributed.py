@@ -24,7 +24,8 @@ def _solve(args, out, ranks=1):
 @pytest.mark.parametrize("problem,args", [
     ("screened-poisson2d", ["--trainer", "adam", "--steps", "60", "--width", "50"]),            # Adam, H1 loss
     ("poisson2d-neumann", ["--trainer", "adam", "--steps", "40", "--width", "40", "--loss", "ritz"]),  # mean penalty
-    ("screened-poisson2d", ["--width", "60", "--ridge", "1e-4"]),  # Galerkin: Nitsche calibration + normal equations
+    ("poisson2d-dirichlet", ["--width", "60", "--ridge", "1e-3", "--dirichlet", "nitsche"]),  # Galerkin: Nitsche's
+    # β calibrated on the reduced forms, then the reduced normal equations (ridge 1e-3: see docs/SCALING.md)
 ])
 def test_two_ranks_equal_one_process(tmp_path, problem, args):
     one, two = tmp_path / "one", tmp_path / "two"
