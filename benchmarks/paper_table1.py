@@ -25,6 +25,7 @@ run in pieces. Cells run cheapest first (two-layer before three-layer).
     python benchmarks/paper_table1.py                  # ours: 16000 steps, 5 seeds
     python benchmarks/paper_table1.py --protocol paper
     python benchmarks/paper_table1.py --dims 1 --depths 2 --widths 1000 --steps 4000   # budget study
+                                                       # (paper_table1_budget.md: every cell run at >1 budget)
     python benchmarks/paper_table1.py --quick          # seconds; used by the tests
 """
 from __future__ import annotations
@@ -150,6 +151,34 @@ def summarise(csv_path: Path, md_path: Path, steps: int, protocol: str = "ours")
     return text
 
 
+def budget_table(csv_path: Path, md_path: Path) -> str | None:
+    """Cells run at more than one step budget: median test error per budget and method, and
+    paired wins of each HRTA variant against Adam and the reset-only control."""
+    rows = read_rows(csv_path)
+    budgets: dict[tuple, set] = {}
+    for r in rows:
+        budgets.setdefault((int(r["dim"]), int(r["layers"]), int(r["width"])), set()).add(int(r["steps"]))
+    cells = {c: sorted(b) for c, b in budgets.items() if len(b) > 1}
+    if not cells:
+        return None
+    lines = ["Test relative L² error, median [min, max] over seeds, by step budget; wins are paired per seed.", "",
+             "| d | layers | width | steps | seeds | Adam | HRTA-hom | HRTA-rel | Reset-only | hom wins vs Adam / "
+             "vs reset-only | rel wins vs Adam / vs reset-only |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for (dim, layers, width), steps_list in sorted(cells.items()):
+        for steps in steps_list:
+            cell = [r for r in rows if (int(r["dim"]), int(r["layers"]), int(r["width"]), int(r["steps"]))
+                    == (dim, layers, width, steps)]
+            seeds = len({r["seed"] for r in cell if r["method"] == "Adam"})
+            vals = [med_range(r["test_rel_l2"] for r in cell if r["method"] == m)
+                    for m in ("Adam", "HRTA-hom", "HRTA-rel", "Reset-only")]
+            wins = [f"{_wins(cell, h, 'Adam', 'test_rel_l2')} / {_wins(cell, h, 'Reset-only', 'test_rel_l2')}"
+                    for h in ("HRTA-hom", "HRTA-rel")]
+            lines.append(f"| {dim} | {layers} | {width} | {steps} | {seeds} | " + " | ".join(vals + wins) + " |")
+    text = "\n".join(lines) + "\n"
+    md_path.write_text(text)
+    return text
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes, for the tests")
@@ -179,6 +208,10 @@ def main(argv=None) -> int:
         for seed in range(args.seeds):
             run_cell(dim, layers, width, seed, args.steps, csv_path, done, args.protocol, methods)
     print(summarise(csv_path, md_path, args.steps, args.protocol))
+    if args.protocol == "ours":
+        budget = budget_table(csv_path, args.out / f"{name}_budget.md")
+        if budget:
+            print(budget)
     return 0
 
 
