@@ -40,7 +40,8 @@ class RunSpec:
 
     key: unique name of the run (its folder under ``out``); meta: fields copied into the
     result row (configuration label, optimizer, …); tag: anything else that identifies the
-    run (e.g. the command line) and enters its :func:`fingerprint`.
+    run (e.g. the command line) and enters its :func:`fingerprint`; sample_seed: the seed of
+    the training points (default: ``seed``, so each seed draws its own random points).
     """
 
     key: str
@@ -54,11 +55,12 @@ class RunSpec:
     solve_kwargs: dict = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
     tag: str = ""
+    sample_seed: int | None = None
 
 
 def fingerprint(spec: RunSpec) -> str:
     """A hash of what determines the run (stages, loss, points, seed, meta, tag, options)."""
-    text = repr((spec.key, spec.seed, spec.stages, repr(spec.loss), spec.points, spec.sampling,
+    text = repr((spec.key, spec.seed, spec.sample_seed, spec.stages, repr(spec.loss), spec.points, spec.sampling,
                  sorted((k, repr(v)) for k, v in spec.solve_kwargs.items()), sorted(spec.meta.items()), spec.tag,
                  getattr(spec.problem, "name", None)))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -82,7 +84,8 @@ def execute(spec: RunSpec, out: str | None = None, threads: int | None = 1) -> d
         cpu = time.process_time()
         try:
             r = solve(spec.problem, net, spec.stages, loss=spec.loss, points=spec.points, sampling=spec.sampling,
-                      seed=spec.seed, progress=False, **spec.solve_kwargs)
+                      seed=spec.seed if spec.sample_seed is None else spec.sample_seed, progress=False,
+                      **spec.solve_kwargs)
         except DivergenceError as err:
             r = err.result
     finally:
@@ -111,14 +114,16 @@ def load_summary(path: Path, expected: str | None = None) -> dict | None:
 
 def run_specs(specs: Sequence[RunSpec], *, workers: int = 1, scheduler: str | None = None,
               out: str | os.PathLike | None = None, retries: int = 2, progress: bool = False,
-              log: Callable[[str], None] | None = None, threads: int = 1) -> list[dict]:
+              log: Callable[[str], None] | None = None, threads: int = 1,
+              on_result: Callable[[dict], None] | None = None) -> list[dict]:
     """Run every spec (see the module docstring); results in the order of ``specs``.
 
     workers: 1 → in this process (unless a scheduler is given); N > 1 → an embedded
     LocalCluster of N single-threaded worker processes. scheduler: address of a running
     Dask scheduler (default: ``$DASK_SCHEDULER_ADDRESS`` if set and workers is not 1).
     threads: torch threads of each run in this process (Dask workers always use one, so
-    that a sweep's rows do not depend on where it ran).
+    that a sweep's rows do not depend on where it ran). on_result: called with each result as
+    it finishes (in completion order), e.g. to append a row to a table.
     """
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
@@ -142,11 +147,11 @@ def run_specs(specs: Sequence[RunSpec], *, workers: int = 1, scheduler: str | No
         if todo and workers == 1 and scheduler is None:
             for spec in todo:
                 results[spec.key] = execute(spec, out_s, threads)
-                _report(results[spec.key], bar, log)
+                _report(results[spec.key], bar, log, on_result)
         elif todo:
             for res in _on_dask(todo, workers, scheduler, out_s, retries):
                 results[res["key"]] = res
-                _report(res, bar, log)
+                _report(res, bar, log, on_result)
     finally:
         if bar is not None:
             bar.close()
@@ -201,7 +206,9 @@ def _bar(total: int, done: int, enabled: bool):
     return tqdm(total=total, initial=done, desc="runs", unit="run")
 
 
-def _report(result: dict, bar, log) -> None:
+def _report(result: dict, bar, log, on_result=None) -> None:
+    if on_result is not None:
+        on_result(result)
     if bar is not None:
         bar.update(1)
     if log:
