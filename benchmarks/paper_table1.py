@@ -27,14 +27,14 @@ run in pieces. Cells run cheapest first (two-layer before three-layer).
     python benchmarks/paper_table1.py --dims 1 --depths 2 --widths 1000 --steps 4000   # budget study
                                                        # (paper_table1_budget.md: every cell run at >1 budget)
     python benchmarks/paper_table1.py --quick          # seconds; used by the tests
+    python benchmarks/paper_table1.py --depths 3 --widths 1000 --workers 2   # runs as tasks on a local Dask cluster
 """
 from __future__ import annotations
 
 import argparse
-import copy
+import functools
 import math
 import sys
-import time
 from pathlib import Path
 
 import torch
@@ -46,6 +46,7 @@ from dataclasses import replace  # noqa: E402
 from _common import append_row, done_keys, med_range, median, read_rows, output_dir  # noqa: E402
 from ritzhrta import baseline, homotopy, L2Loss, MLP, relaxation, solve, Stage, TwoLayerNet  # noqa: E402
 from ritzhrta.schedule import reset_only  # noqa: E402
+from ritzhrta.sweep import RunSpec, run_specs  # noqa: E402
 
 METHODS = {"Adam": baseline, "HRTA-hom": homotopy, "HRTA-rel": relaxation,
            "Reset-only": lambda steps: reset_only(homotopy(steps))}
@@ -84,29 +85,38 @@ def build(dim: int, layers: int, width: int, seed: int) -> torch.nn.Module:
     return TwoLayerNet(dim, width, k=1, s=1.0) if layers == 2 else MLP(dim, [width, width], k=1, s=1.0)
 
 
-def run_cell(dim, layers, width, seed, steps, out: Path, done: set, protocol: str = "ours",
-             methods: list[str] | None = None) -> None:
+def specs_for(dim, layers, width, seeds, steps, done: set, protocol: str = "ours",
+              methods: list[str] | None = None) -> list[RunSpec]:
+    """One task per (seed, method) of a cell that has no row yet."""
     target = problems.get(TASKS[dim])
-    initial = build(dim, layers, width, seed)
     plan = ({m: fn(steps) for m, fn in METHODS.items()} if protocol == "ours"
             else paper_methods(layers, width, steps))
-    points = {"points": 400, "sampling": "random"} if protocol == "paper" and (dim, width) == (3, 400) else {}
-    for method, stages in plan.items():
-        key = tuple(str(v) for v in (dim, layers, width, seed, method, steps))
-        if key in done or (methods and method not in methods):
-            continue
-        net = copy.deepcopy(initial)
-        cpu = time.process_time()
-        result = solve(target, net, stages, loss=L2Loss(), lr=1e-3, progress=False, **points)
-        row = {"dim": dim, "layers": layers, "width": width, "seed": seed, "method": method,
-               "steps": steps, "train_loss": result.final_loss,
-               "min_train_loss": min(result.history.loss), "test_rel_l2": result.errors["l2"],
-               "cpu_seconds": round(time.process_time() - cpu, 2)}
-        if protocol == "paper":
-            row["s"] = paper_s(layers, width) if method == "HRTA" else 1.0
-        append_row(out, row)
-        print(f"d={dim} layers={layers} width={width} seed={seed} {method}: loss {result.final_loss:.3e} "
-              f"rel L2 {result.errors['l2']:.3e}", flush=True)
+    points = (400, "random") if protocol == "paper" and (dim, width) == (3, 400) else (None, None)
+    out = []
+    for seed in seeds:
+        for method, stages in plan.items():
+            key = tuple(str(v) for v in (dim, layers, width, seed, method, steps))
+            if key in done or (methods and method not in methods):
+                continue
+            meta = {"dim": dim, "layers": layers, "width": width, "method": method, "steps": steps}
+            if protocol == "paper":
+                meta["s"] = paper_s(layers, width) if method == "HRTA" else 1.0
+            # sample_seed 0: the training points of every seed are those of solve()'s default seed,
+            # as in the rows of earlier sessions (it matters only for the random 400-point cell)
+            out.append(RunSpec(key="/".join(key), problem=target, stages=stages,
+                               make_net=functools.partial(build, dim, layers, width), seed=seed, loss=L2Loss(),
+                               points=points[0], sampling=points[1], meta=meta, sample_seed=0))
+    return out
+
+
+def _row(result: dict) -> dict:
+    r = result["row"]
+    row = {"dim": r["dim"], "layers": r["layers"], "width": r["width"], "seed": r["seed"], "method": r["method"],
+           "steps": r["steps"], "train_loss": r["final_loss"], "min_train_loss": min(result["history"]["loss"]),
+           "test_rel_l2": r["rel_l2"], "cpu_seconds": round(r["cpu_seconds"], 2)}
+    if "s" in r:
+        row["s"] = r["s"]
+    return row
 
 
 def _wins(rows, a: str, b: str, key: str) -> str:
@@ -191,6 +201,9 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--protocol", choices=["ours", "paper"], default="ours")
     parser.add_argument("--methods", default="", help="comma list: run only these methods (default: all)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="worker processes of a local Dask cluster (default 1: in this process)")
+    parser.add_argument("--scheduler", default=None, help="address of a running Dask scheduler")
     args = parser.parse_args(argv)
     args.out = output_dir(args.out, args.quick)
     torch.set_num_threads(args.threads)
@@ -204,9 +217,12 @@ def main(argv=None) -> int:
     methods = [m for m in args.methods.split(",") if m]
     cells = [(dim, layers, width) for layers in map(int, args.depths.split(","))
              for dim in map(int, args.dims.split(",")) for width in map(int, args.widths.split(","))]
-    for dim, layers, width in cells:  # two-layer cells first: the cheap ones finish before the rest
-        for seed in range(args.seeds):
-            run_cell(dim, layers, width, seed, args.steps, csv_path, done, args.protocol, methods)
+    # every run is one task of a sweep (in this process, or on Dask with --workers / --scheduler);
+    # rows are appended as runs finish, so an interrupted study resumes where it stopped
+    specs = [spec for dim, layers, width in cells  # two-layer cells first: the cheap ones finish before the rest
+             for spec in specs_for(dim, layers, width, range(args.seeds), args.steps, done, args.protocol, methods)]
+    run_specs(specs, workers=args.workers, scheduler=args.scheduler, on_result=lambda res: append_row(csv_path, _row(res)),
+              log=lambda m: print(m, flush=True))
     print(summarise(csv_path, md_path, args.steps, args.protocol))
     if args.protocol == "ours":
         budget = budget_table(csv_path, args.out / f"{name}_budget.md")
