@@ -7,7 +7,7 @@ from ritzhrta.problem import Problem, Target
 
 import inspect
 
-from . import approximation, mesh2d, poisson2d, poisson3d
+from . import approximation, mesh2d, nist, poisson2d, poisson3d
 
 __all__ = ["get", "names", "describe", "mesh_problems", "REGISTRY"]
 
@@ -16,6 +16,8 @@ REGISTRY: dict[str, Callable[..., Union[Problem, Target]]] = {
     "screened-poisson2d": poisson2d.screened,
     "poisson2d-dirichlet": poisson2d.dirichlet,
     "poisson2d-lshape": poisson2d.lshape,
+    "peak": nist.peak,
+    "wave-front": nist.wave_front,
     "poisson3d-dirichlet": poisson3d.dirichlet3d,
     "smooth-coefficient": mesh2d.smooth_coefficient,
     "two-material": mesh2d.two_material,

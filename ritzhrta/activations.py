@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
-__all__ = ["sigma", "sigma_derivative", "sigma_and_derivative", "sigma_pair", "check_s", "check_k"]
+__all__ = ["sigma", "sigma_derivative", "sigma_and_derivative", "sigma_second", "sigma_pair", "check_s", "check_k"]
 
 
 def check_s(s: float) -> float:
@@ -65,6 +65,16 @@ def sigma_and_derivative(x: Tensor, s: Tensor | float, k: int = 1) -> tuple[Tens
         return y, slope
     yk1 = y if k == 2 else y.pow(k - 1)
     return yk1 * y, k * yk1 * slope
+
+
+def sigma_second(x: Tensor, s: Tensor | float, k: int = 1) -> Tensor:
+    """d²/dx² σ_s^k(x) = k(k − 1)·y^(k−2)·slope² with y = σ_s(x), slope ∈ {1, 1 − s}
+    (0 for k = 1; for k = 2 a step at 0). Used by the strong-form residual (METHOD §4b)."""
+    slope = _slope(x, s)
+    if k == 1:
+        return torch.zeros_like(x)
+    y = x * slope
+    return k * (k - 1) * (y.pow(k - 2) if k > 2 else torch.ones_like(y)) * slope * slope
 
 
 class _ReluPowerPair(torch.autograd.Function):

@@ -38,6 +38,9 @@ def check_alternating(net, loss) -> None:
     if not isinstance(net, TwoLayerNet):
         raise ValueError(f"the alternating trainer handles two-layer networks (TwoLayerNet) only, got "
                          f"{type(net).__name__}; train deeper networks with the gradient trainer (Adam)")
+    if hasattr(net, "family"):
+        raise ValueError(f"the alternating trainer needs σ_s features (k = 1), got {net.family} features; "
+                         "solve analytic features with the galerkin trainer")
     if net.k != 1:
         raise ValueError(f"the alternating trainer needs a piecewise-linear activation (k = 1), got k = {net.k}; "
                          "for σ_s^k with k >= 2 use the gradient trainer (Adam), optionally with fit_output_layer")

@@ -23,7 +23,7 @@ from .cli_usage import UsageError, usage
 from .domains import METHODS
 from .losses import DIRICHLET
 from .networks import INITS
-from .runs import LOSSES, RunConfig, config_file, latest_checkpoint, load_run, read_config, resume_run, run
+from .runs import FEATURES, LOSSES, RunConfig, config_file, latest_checkpoint, load_run, read_config, resume_run, run
 from .schedule import LR_DECAYS, OPTIMIZERS, PRESETS, TRAINERS, format_schedule, parse_schedule
 
 DEFAULT_STEPS = 6000
@@ -88,6 +88,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="hidden layer: normal (all N(0, 1), the paper) or kinks (b_j = −w_j·c_j, c_j uniform in the "
                         "domain: a better-conditioned random layer for the galerkin trainer). Default: kinks on mesh "
                         "domains with the galerkin trainer, else normal")
+    p.add_argument("--features", choices=FEATURES,
+                   help="hidden layer: sigma (σ_s^k, the paper's) or an analytic random layer (tanh, sin, gauss; "
+                        "galerkin trainer). Default: tanh for 2D PDE problems on boxes, disks and polygons (the "
+                        "residual route), else sigma")
+    p.add_argument("--feature-scale", type=float, metavar="SCALE",
+                   help="spread of analytic features' weights in units of 1/L (L: the domain's size; default 2)")
+    p.add_argument("--tol", type=float, default=d.tol,
+                   help="warn when the estimated relative H¹ error exceeds TOL (default %(default)g)")
     p.add_argument("--mesh", metavar="FILE",
                    help="solve a mesh problem (plate-hole, part3d) on another mesh file with the same boundary tags")
     p.add_argument("--reference", choices=("fem",),
@@ -134,6 +142,11 @@ def _pair(text: str | None, flag: str, form: str, kinds: tuple) -> list | None:
 # The default route for PDE problems (issue 11, benchmarks/results/vs_peers.md): one Galerkin
 # solve of the Ritz energy in float64 on σ_1^5 features, Dirichlet data built into the net.
 GALERKIN_ROUTE = {"loss": "ritz", "width": 500, "k": 5, "dtype": "float64", "schedule": "1:1"}
+# 2D PDE problems on boxes, disks and polygons with a smooth coefficient (issue 23): the strong-form
+# residual solved by least squares on analytic tanh features (benchmarks/results/features.md:
+# poisson2d-dirichlet 2.4e-10, screened-poisson2d 1.7e-11 at width 400).
+RESIDUAL_ROUTE = {"loss": "residual", "width": 400, "k": 3, "dtype": "float64", "schedule": "1:1",
+                  "features": "tanh"}
 # On a MeshDomain (issue 14): every kink through a point of the domain; width 1000 in 2D.
 MESH_ROUTE = {"width": 1000, "init": "kinks"}
 # Options that only mean something for gradient training (Adam/SGD steps).
@@ -177,6 +190,9 @@ def _route(args) -> dict:
         dirichlet = d.dirichlet
     if trainer == "galerkin" and not isinstance(problem, Problem):
         base = dict(base, loss="l2")
+    residual = trainer == "galerkin" and _residual_route(args, problem)
+    if residual:
+        base = RESIDUAL_ROUTE
     if trainer == "galerkin" and hasattr(problem.domain, "tag_index") and problem.dim == 2:
         # 2D mesh domains (issue 14, plate-hole against the FEM reference, 3 seeds,
         # benchmarks/results/mesh_problems.md): width 1000 with the kinks inside the domain
@@ -190,7 +206,22 @@ def _route(args) -> dict:
     if chosen["loss"] != "ritz" and args.dirichlet is None:
         chosen["dirichlet"] = d.dirichlet
     chosen["default_schedule"] = base.get("schedule")
+    chosen["features"] = args.features or base.get("features", "sigma")
+    if chosen["features"] != "sigma" and args.dirichlet is None and chosen["dirichlet"] == "exact":
+        chosen["dirichlet"] = "nitsche"  # the exact lift wraps σ networks only
     return chosen
+
+
+def _residual_route(args, problem) -> bool:
+    """Whether the default galerkin trainer takes the residual route: a 2D PDE problem on a
+    box, disk or polygon without an interface, and no option that asks for the Ritz route."""
+    from .problem import Problem
+
+    if not isinstance(problem, Problem) or problem.dim != 2 or problem.interface is not None:
+        return False
+    if hasattr(problem.domain, "tag_index") or args.features == "sigma":
+        return False
+    return args.loss in (None, "residual") and args.k is None and args.dirichlet is None and args.init is None
 
 
 def _given(value, name: str):
@@ -221,7 +252,8 @@ def config_from_args(args) -> RunConfig:
                        eval_every=args.eval_every, dirichlet=route["dirichlet"], quadrature=_pair(args.quadrature, "--quadrature", "ORDER:CELLS such as 6:12", (int, int)),
                        threads=args.threads, init=route["init"],
                        mesh=str(Path(args.mesh).resolve()) if args.mesh else None, reference=args.reference,
-                       reference_tol=args.reference_tol)
+                       reference_tol=args.reference_tol, features=route["features"],
+                       feature_scale=args.feature_scale, tol=args.tol)
     validate(config)
     return config
 
@@ -369,6 +401,12 @@ def _print_summary(result, out: Path) -> None:
         energy = f"  energy {e['energy']:.3e}" if "energy" in e else ""
         print(f"relative errors: L2 {e['l2']:.3e}  H1 {e['h1']:.3e}  H1-semi {e['h1_semi']:.3e}{energy} "
               f"(initial H1 {e0['h1']:.3e})")
+    est = result.estimate or {}
+    if est.get("h1") is not None:
+        print(f"estimated relative H1 error {est['h1']:.3e} ({est['method']}, no exact solution used; "
+              f"{'within' if est['resolved'] else 'NOT within'} tol {est['tol']:g})")
+    elif est.get("reason"):
+        print(est["reason"])
     ref = getattr(result, "reference_errors", None)
     if ref:
         print(f"against the FEM reference: L2 {ref['l2']:.3e}  H1 {ref['h1']:.3e}  energy {ref['energy']:.3e}")

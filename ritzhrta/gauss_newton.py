@@ -54,6 +54,9 @@ def check_gauss_newton(net: nn.Module, loss, solver: str = "auto") -> None:
     inner = getattr(net, "net", net)  # an ExactDirichlet wrapper trains its inner network
     if not isinstance(inner, (TwoLayerNet, MLP)):
         raise ValueError(f"the Gauss–Newton trainer handles TwoLayerNet and MLP, got {type(net).__name__}")
+    if getattr(loss, "uses_laplacian", False) or hasattr(inner, "family"):
+        raise ValueError("the Gauss–Newton trainer handles σ_s^k networks with the h1, l2 and ritz losses; the "
+                         "residual loss and analytic features are solved by the galerkin trainer")
     if not callable(getattr(loss, "quadratic", None)):
         raise ValueError("the Gauss–Newton trainer needs a loss object with a quadratic form "
                          "(H1Loss, L2Loss, RitzLoss), not a plain callable")

@@ -280,12 +280,14 @@ def solve_stage(run: Run, state: RunState, bar) -> bool:
     return stop
 
 
-def _ridge(stage: Stage, net: nn.Module) -> float:
+def _ridge(stage: Stage, net: nn.Module, loss=None) -> float:
     """The stage's ridge, or the measured default of its trainer (:mod:`ritzhrta.lstsq`)."""
-    from .lstsq import DEFAULT_RIDGE, galerkin_ridge
+    from .lstsq import DEFAULT_RIDGE, RESIDUAL_RIDGE, galerkin_ridge
 
     if stage.ridge is not None:
         return stage.ridge
+    if getattr(loss, "uses_laplacian", False):  # the residual loss: no ridge (lstsq.RESIDUAL_RIDGE)
+        return RESIDUAL_RIDGE
     return DEFAULT_RIDGE if stage.trainer == "alternating" else galerkin_ridge(net)
 
 
@@ -301,7 +303,7 @@ def _galerkin(run: Run, stage: Stage, iterations: int, record) -> list[float]:
 
     interior, boundary = run.sampler.interior, run.sampler.boundary
     loss = _calibrated(run.loss, run, interior, boundary)
-    fit_output_layer(run.net, run.problem, interior, loss, boundary=boundary, ridge=_ridge(stage, run.net))
+    fit_output_layer(run.net, run.problem, interior, loss, boundary=boundary, ridge=_ridge(stage, run.net, loss))
     with torch.no_grad():
         value = float(dist.all_sum(loss(run.net, run.problem, interior, boundary)))
     record(1, value)

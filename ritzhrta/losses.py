@@ -127,6 +127,7 @@ class Columns:
     boundary_normal: Tensor | None = None  # ∂_n ψ_j at the boundary points (Nitsche)
     offset: Tensor | None = None  # u = ĥ + Σ c_j ψ_j: ĥ (n,) and ∇ĥ (n, d) at the interior points
     offset_grad: Tensor | None = None
+    laplacian: Tensor | None = None  # Δψ_j at the interior points (the strong-form residual)
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,7 @@ class L2Loss:
                  closed_form: bool = True) -> Tensor:
         return sobolev_loss(net, problem, interior, order=self.order, closed_form=closed_form)
 
-    def rows(self, problem, interior: Points, cols: Columns) -> tuple[Tensor, Tensor]:
+    def rows(self, problem, interior: Points, cols: Columns, boundary: Points | None = None) -> tuple[Tensor, Tensor]:
         """(M, y) with loss = ‖M c − y‖²: the weighted rows √ω [ψ; ∂_1ψ; …] and targets."""
         x = interior.x
         sw = torch.sqrt(interior.w.double())

@@ -28,6 +28,10 @@ DEFAULT_RIDGE = 1e-6  # measured: 1e-10 doubled the test error of Adam + LS (doc
 # benchmarks/results/galerkin_ridge.md): σ^3 features are best near 1e-11 (1e-13 and below
 # degrade at width 1000), smoother σ^5 features near 1e-13 (5–20× lower errors than σ^3).
 GALERKIN_RIDGE = 1e-11
+# The residual (strong-form least-squares) solve: no ridge, singular values below RESIDUAL_RCOND·σ_max
+# cut (column-scaled rows; benchmarks/results/features.md: a ridge of 1e-15 was 100x worse at width 400).
+RESIDUAL_RIDGE = 0.0
+RESIDUAL_RCOND = 1e-14
 GALERKIN_RIDGE_SMOOTH = 1e-13  # k >= 4
 
 
@@ -52,11 +56,19 @@ def output_columns(net: nn.Module, loss, problem, interior: Points, boundary: Po
         bvals = bphi.detach().double()
         if normal:
             bnormal = (bdphi.detach().double() * boundary.normals.double()[:, None, :]).sum(2)
+    laplacian = None
+    if getattr(loss, "uses_laplacian", False):
+        if not hasattr(net, "output_laplacian"):
+            raise TypeError(f"the {loss.name} loss's output solve needs a two-layer network with a Laplacian "
+                            f"(TwoLayerNet with k >= 2, RandomFeatureNet), got {type(net).__name__}")
+        if getattr(net, "k", 2) < 2 and not hasattr(net, "family"):
+            raise ValueError("the residual loss needs second derivatives: σ_s^k with k >= 2 (k = 1 has Δu = 0)")
+        laplacian = net.output_laplacian(interior.x).detach().double()
     offset = offset_grad = None
     if hasattr(net, "offset"):  # u = ĥ + Σ c ψ (exact Dirichlet imposition)
         offset, offset_grad = (t.detach().double() for t in net.offset(interior.x))
     return Columns(phi.detach().double(), None if dphi is None else dphi.detach().double(), bvals, bnormal,
-                   offset, offset_grad)
+                   offset, offset_grad, laplacian)
 
 
 def solve_spd(a: Tensor, b: Tensor, ridge: float) -> Tensor:
@@ -67,8 +79,18 @@ def solve_spd(a: Tensor, b: Tensor, ridge: float) -> Tensor:
     return evecs @ (inv * (evecs.T @ b))
 
 
-def solve_rows(m: Tensor, y: Tensor, ridge: float) -> Tensor:
-    """argmin ‖M a − y‖² + λ‖a‖², λ = ridge · ‖M‖²_F / cols, without forming MᵀM (SVD-based)."""
+def solve_rows(m: Tensor, y: Tensor, ridge: float, scale_columns: bool = False) -> Tensor:
+    """argmin ‖M a − y‖² + λ‖a‖², λ = ridge · ‖M‖²_F / cols, without forming MᵀM (SVD-based).
+    ``scale_columns``: solve for D a with the columns of M D of unit norm (D diagonal), so
+    that the ridge and the SVD's cut-off see features of equal weight."""
+    if scale_columns:
+        norms = torch.linalg.vector_norm(m, dim=0)
+        norms = torch.where(norms > 0, norms, torch.ones_like(norms))
+        if ridge == 0:  # no ridge rows: the SVD's cut-off alone (rcond, relative to the largest σ)
+            driver = "gelsd" if m.device.type == "cpu" else None
+            sol = torch.linalg.lstsq(m / norms, y[:, None], rcond=RESIDUAL_RCOND, driver=driver).solution[:, 0]
+            return sol / norms
+        return solve_rows(m / norms, y, ridge) / norms
     lam = ridge * (m ** 2).sum() / m.shape[1]
     eye = torch.sqrt(lam) * torch.eye(m.shape[1], dtype=m.dtype, device=m.device)
     stacked, rhs = torch.cat([m, eye]), torch.cat([y, torch.zeros(m.shape[1], dtype=y.dtype, device=y.device)])
@@ -91,12 +113,14 @@ def fit_output_layer(net: nn.Module, problem, points: Points, loss, boundary: Po
     if dist.active():  # a distributed solve: the normal equations are sums over the ranks' points
         system = tuple(dist.all_sum(t) for t in loss.quadratic(problem, points, boundary, cols))
     else:
-        system = loss.rows(problem, points, cols) if hasattr(loss, "rows") else \
+        system = loss.rows(problem, points, cols, boundary) if hasattr(loss, "rows") else \
             loss.quadratic(problem, points, boundary, cols)
     if not all(bool(torch.isfinite(t).all()) for t in system):
         raise FloatingPointError("the output solve's system has NaN or infinite entries: check the problem data "
                                  "(exact solution, source, boundary data) and the network's parameters")
-    coef = solve_rows(*system, ridge) if hasattr(loss, "rows") and not dist.active() else solve_spd(*system, ridge)
+    scale = getattr(loss, "uses_laplacian", False)
+    coef = solve_rows(*system, ridge, scale) if hasattr(loss, "rows") and not dist.active() \
+        else solve_spd(*system, ridge)
     if not bool(torch.isfinite(coef).all()):
         raise FloatingPointError("the output solve produced non-finite coefficients: the system is singular "
                                  "beyond repair (raise the ridge, or use more points than features)")

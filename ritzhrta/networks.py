@@ -14,7 +14,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from .activations import check_k, check_s, sigma_pair
+from .activations import check_k, check_s, sigma_pair, sigma_second
 
 __all__ = ["HomotopyNet", "TwoLayerNet", "MLP", "place_kinks", "INITS"]
 
@@ -156,6 +156,13 @@ class TwoLayerNet(HomotopyNet):
         act, dact = sigma_pair(self.hidden(x), self._s_value, self.k, derivative=gradients)
         grad = self.scale * dact[:, :, None] * self.hidden.weight[None] if gradients else None
         return _with_bias_column(self, self.scale * act, grad)
+
+    def output_laplacian(self, x: Tensor) -> Tensor:
+        """ΔΦ (n, m[+1]): Δ σ_s^k(w_j·x + b_j) = (σ_s^k)''(w_j·x + b_j)·|w_j|² (the strong-form
+        residual of :class:`ritzhrta.residual.ResidualLoss`; needs k ≥ 2)."""
+        self._check_input(x)
+        d2 = self.scale * sigma_second(self.hidden(x), self._s_value, self.k) * (self.hidden.weight ** 2).sum(1)[None]
+        return torch.cat([d2, torch.zeros_like(d2[:, :1])], 1) if self.c is not None else d2
 
     def to_relu(self) -> "TwoLayerNet":
         """The width-2m ReLU^k twin (s = 1) that computes the same function.

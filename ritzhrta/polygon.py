@@ -30,6 +30,10 @@ class Polygon(Domain):
     def __repr__(self) -> str:
         return f"Polygon({self.vertices.tolist()})"
 
+    def reentrant_corners(self) -> list[tuple[float, float]]:
+        """The vertices with an interior angle > π (the solution is singular there in general)."""
+        return _reentrant(self.vertices)
+
     @property
     def edges(self) -> tuple[np.ndarray, np.ndarray]:
         """Start points and end points of the edges, counter-clockwise."""
@@ -112,6 +116,14 @@ def _check_simple(v: np.ndarray) -> None:
             o1, o2, o3, o4 = orient(p1, p2, q1), orient(p1, p2, q2), orient(q1, q2, p1), orient(q1, q2, p2)
             if o1 != o2 and o3 != o4:
                 raise ValueError(f"Polygon is self-intersecting: edges {i} and {j} cross")
+
+
+def _reentrant(vertices: np.ndarray) -> list[tuple[float, float]]:
+    """Vertices of a counter-clockwise polygon whose interior angle exceeds π."""
+    prev, nxt = np.roll(vertices, 1, axis=0), np.roll(vertices, -1, axis=0)
+    a, b = vertices - prev, nxt - vertices
+    turn = a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]
+    return [tuple(float(c) for c in v) for v, t in zip(vertices, turn) if t < 0]
 
 
 class LShape(Polygon):

@@ -100,6 +100,7 @@ class Result:
     rollbacks: int = 0
     message: str = ""
     compiled_steps: int = 0
+    estimate: dict | None = None  # {"h1": η, "method", "tol", "resolved", "warnings", "cpu_seconds"} or a reason
 
     @property
     def final_loss(self) -> float:
@@ -112,4 +113,4 @@ class Result:
                 "errors": self.errors, "initial_errors": self.initial_errors,
                 "wall_seconds": self.wall_seconds, "cpu_seconds": self.cpu_seconds,
                 "steps_per_second": len(self.history) / self.wall_seconds if self.wall_seconds else None,
-                "stages": [asdict(r) for r in self.stages]}
+                "stages": [asdict(r) for r in self.stages], "estimate": self.estimate}

@@ -14,6 +14,7 @@ import os
 import platform
 import shutil
 import sys
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,8 @@ import problems
 
 from .io import atomic_write, load_checkpoint, save_checkpoint, write_vtk
 from .losses import DEFAULT_BETA, H1Loss, L2Loss, RitzLoss
+from .estimate import UnresolvedWarning
+from .residual import ResidualLoss
 from .networks import INITS, MLP, TwoLayerNet, place_kinks
 from .results import History, Result
 from .schedule import PRESETS, Plateau, Stage, format_schedule, parse_schedule
@@ -36,7 +39,9 @@ __all__ = ["RunConfig", "run", "resume_run", "load_run", "write_outputs", "confi
 LOSSES = {"h1": lambda config: H1Loss(), "l2": lambda config: L2Loss(),
           "ritz": lambda config: RitzLoss(beta=config.beta if config.beta is not None else
                                           (None if config.dirichlet == "nitsche" else DEFAULT_BETA),
-                                          dirichlet=config.dirichlet)}
+                                          dirichlet=config.dirichlet),
+          "residual": lambda config: ResidualLoss()}
+FEATURES = ("sigma", "tanh", "sin", "gauss")  # sigma: σ_s^k (the paper's); the others: ritzhrta.features
 
 FILES = ("config.json", "summary.json", "history.csv", "loss.png", "solution.png", "solution.vtu", "checkpoint.pt",
          "checkpoint.prev.pt")
@@ -81,6 +86,9 @@ class RunConfig:
     reference: str | None = None
     reference_tol: float | None = None
     out: str | None = None
+    features: str = "sigma"
+    feature_scale: float | None = None
+    tol: float = 1e-2
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -113,6 +121,14 @@ class RunConfig:
             raise ValueError("a quadrature rule is fixed: resample_every needs sampled points")
         if self.init not in INITS:
             raise ValueError(f"init must be one of {', '.join(INITS)}, got {self.init!r}")
+        if self.features not in FEATURES:
+            raise ValueError(f"features must be one of {', '.join(FEATURES)}, got {self.features!r}")
+        if self.feature_scale is not None and self.features == "sigma":
+            raise ValueError("feature_scale is for analytic features (tanh, sin, gauss), not sigma")
+        if self.feature_scale is not None and not (math.isfinite(self.feature_scale) and self.feature_scale > 0):
+            raise ValueError(f"feature_scale must be a finite number > 0, got {self.feature_scale}")
+        if not (math.isfinite(self.tol) and self.tol > 0):
+            raise ValueError(f"tol must be a finite number > 0, got {self.tol}")
         if self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
         if self.reference not in (None, "fem"):
@@ -153,6 +169,8 @@ class RunConfig:
         """The network of :meth:`build_net`, fed (x, |ψ(x)|) when the problem has an ``interface``
         ψ, and wrapped as u = ĥ + φN when ``dirichlet`` is "exact"."""
         interface = getattr(problem, "interface", None)
+        if self.features != "sigma":
+            return self._build_features(problem, interface)
         net = self.build_net(problem.dim + (interface is not None), s0)
         if interface is not None:  # a kink where the coefficient jumps: u = N(x, |ψ(x)|)
             from .interface import InterfaceNet
@@ -167,6 +185,20 @@ class RunConfig:
 
             net = ExactDirichlet(net, problem)
         return net
+
+    def _build_features(self, problem, interface) -> torch.nn.Module:
+        """A :class:`~ritzhrta.features.RandomFeatureNet` on the problem's domain."""
+        from .features import DEFAULT_SCALE, RandomFeatureNet
+
+        for bad, why in ((self.depth != 1, "depth 1"), (interface is not None, "a problem without an interface"),
+                         (self.init != "normal", "init 'normal'"), (self.dirichlet == "exact", "no exact lift")):
+            if bad:
+                raise ValueError(f"features {self.features!r} need {why} (they are one random layer on the domain)")
+        if self.dtype not in ("float32", "float64"):
+            raise ValueError(f"dtype must be float32 or float64, got {self.dtype!r}")
+        torch.manual_seed(self.seed)
+        net = RandomFeatureNet(problem.domain, self.width, self.features, self.feature_scale or DEFAULT_SCALE)
+        return net.to(device=torch.device(self.device), dtype=getattr(torch, self.dtype))
 
     def build_net(self, dim: int, s0: float) -> torch.nn.Module:
         torch.manual_seed(self.seed)
@@ -187,9 +219,10 @@ _TYPES = {"problem": str, "schedule": str, "loss": str, "width": int, "k": int, 
           "dtype": str, "checkpoint_every": int, "resolution": int, "on_nan": str, "max_retries": int,
           "trainer": str, "ridge": (int, float), "compile": bool, "eval_every": int, "dirichlet": str,
           "quadrature": list, "threads": int, "init": str, "mesh": str, "reference": str,
-          "reference_tol": (int, float), "out": str}
+          "reference_tol": (int, float), "out": str, "features": str, "feature_scale": (int, float),
+          "tol": (int, float)}
 _OPTIONAL = {"plateau", "points", "sampling", "ridge", "beta", "quadrature", "threads", "mesh", "reference",
-             "reference_tol", "out"}
+             "reference_tol", "out", "feature_scale"}
 
 
 def _describe(kind) -> str:
@@ -214,13 +247,11 @@ def _solve(config: RunConfig, out: Path, resume: dict | None, progress: bool, st
             _write_progress(out, config, state)
 
         try:
-            result = solve(problem, net, stages, loss=config.build_loss(), lr=config.lr, points=config.points,
-                           sampling=config.sampling, resample_every=config.resample_every, seed=config.seed,
-                           progress=progress, checkpoint=save,
-                           checkpoint_every=config.checkpoint_every, resume=resume, lr_scale=scale,
-                           compile=config.compile, eval_every=config.eval_every,
-                           quadrature=tuple(config.quadrature) if config.quadrature else None,
-                           callback=(lambda info: stop.is_set()) if stop is not None else None)
+            with warnings.catch_warnings():  # printed below as one line each
+                warnings.simplefilter("ignore", UnresolvedWarning)
+                result = _solve_once(config, problem, net, stages, resume, scale, progress, save, stop)
+            for line in (result.estimate or {}).get("warnings", []):
+                print(f"ritzhrta: warning: {line}", file=sys.stderr)
         except DivergenceError as err:
             good = _last_finite(out, len(err.result.history))
             if config.on_nan != "rollback" or retries >= config.max_retries:
@@ -235,6 +266,15 @@ def _solve(config: RunConfig, out: Path, resume: dict | None, progress: bool, st
             continue
         result.rollbacks = retries
         return problem, result
+
+
+def _solve_once(config: RunConfig, problem, net, stages, resume, scale, progress, save, stop) -> Result:
+    return solve(problem, net, stages, loss=config.build_loss(), lr=config.lr, points=config.points,
+                 sampling=config.sampling, resample_every=config.resample_every, seed=config.seed,
+                 progress=progress, checkpoint=save, checkpoint_every=config.checkpoint_every, resume=resume,
+                 lr_scale=scale, compile=config.compile, eval_every=config.eval_every,
+                 quadrature=tuple(config.quadrature) if config.quadrature else None, tol=config.tol,
+                 callback=(lambda info: stop.is_set()) if stop is not None else None)
 
 
 PREVIOUS = "checkpoint.prev.pt"
