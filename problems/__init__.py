@@ -16,6 +16,7 @@ REGISTRY: dict[str, Callable[..., Union[Problem, Target]]] = {
     "screened-poisson2d": poisson2d.screened,
     "poisson2d-dirichlet": poisson2d.dirichlet,
     "poisson2d-lshape": poisson2d.lshape,
+    "lshape-mixed": poisson2d.lshape_mixed,
     "peak": nist.peak,
     "wave-front": nist.wave_front,
     "poisson3d-dirichlet": poisson3d.dirichlet3d,

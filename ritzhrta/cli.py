@@ -403,7 +403,7 @@ def _print_summary(result, out: Path) -> None:
               f"(initial H1 {e0['h1']:.3e})")
     est = result.estimate or {}
     if est.get("h1") is not None:
-        print(f"estimated relative H1 error {est['h1']:.3e} ({est['method']}, no exact solution used; "
+        print(f"estimated relative H1 error {est['h1']:.3e} ({est['method']}; "
               f"{'within' if est['resolved'] else 'NOT within'} tol {est['tol']:g})")
     elif est.get("reason"):
         print(est["reason"])

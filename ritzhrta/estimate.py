@@ -1,4 +1,4 @@
-"""The a-posteriori error estimate of a least-squares solve (METHOD §8).
+"""The a-posteriori error estimate of every solve (METHOD §8).
 
 A random-feature solve u_a is one draw of a random approximation. A second, independent
 draw u_b (same family, width, points and loss; fresh hidden layer) is solved too, and
@@ -10,12 +10,19 @@ independent, ‖u_a − u_b‖ ≈ √2·‖u_a − u*‖. No exact solution is 
 on the problem's evaluation points). Measured effectivity η / (true error) on every
 registered problem with an exact solution: ``benchmarks/results/estimate.md``. Where both
 draws share a systematic error it underestimates: a corner singularity that no smooth
-feature resolves (poisson2d-lshape: effectivity 0.1–0.2), which is why a polygon with a
-re-entrant corner gets a warning of its own (:func:`reentrant_corners`).
+feature resolves (poisson2d-lshape without corner functions: effectivity 0.1–0.2). The
+residual route therefore adds the singular functions of every re-entrant corner to its basis
+(:mod:`ritzhrta.enrichment`); a two-draw route without them warns at such a corner.
+
+Routes that cannot be redrawn (Adam, σ_s^k networks, the Ritz route) are measured against an
+independent residual-route reference u_ref (analytic features, its own two-draw estimate
+η_ref): η = ‖u − u_ref‖_{H¹}/‖u_ref‖_{H¹} + η_ref (see :func:`estimate_run`).
 """
 from __future__ import annotations
 
+import dataclasses
 import math
+import time
 import warnings
 
 import torch
@@ -24,9 +31,13 @@ from torch import nn
 from .derivatives import value_and_grad
 from .norms import evaluation_points
 
-__all__ = ["two_draw_estimate", "sibling", "reentrant_corners", "UnresolvedWarning", "DEFAULT_TOL", "check_tol"]
+__all__ = ["two_draw_estimate", "relative_distance", "sibling", "reentrant_corners", "UnresolvedWarning",
+           "DEFAULT_TOL", "check_tol", "estimate_run", "reference_solve", "REFERENCE_WIDTH"]
 
 DEFAULT_TOL = 1e-2
+# The residual-route reference of routes that cannot be redrawn (Adam, σ networks), by dimension:
+# benchmarks/results/features.md (2D width 400: 1e-10 on the smooth problems; 3D width 800: 2.5e-4).
+REFERENCE_WIDTH = {1: 100, 2: 400, 3: 800}
 
 
 class UnresolvedWarning(UserWarning):
@@ -34,9 +45,9 @@ class UnresolvedWarning(UserWarning):
 
 
 def check_tol(tol) -> float:
-    """``tol`` as a float, or a one-line ``ValueError`` unless it is a finite number > 0."""
-    if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not (math.isfinite(tol) and tol > 0):
-        raise ValueError(f"tol must be a finite number > 0, got {tol!r}")
+    """``tol`` as a float, or a one-line ``ValueError`` unless it is a number > 0 (inf: never warn)."""
+    if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not tol > 0:
+        raise ValueError(f"tol must be a number > 0, got {tol!r}")
     return float(tol)
 
 
@@ -52,18 +63,90 @@ def sibling(net: nn.Module, seed: int) -> nn.Module | None:
         return redraw()
 
 
-def two_draw_estimate(net: nn.Module, other: nn.Module, problem) -> float:
-    """η = ‖u_a − u_b‖_{H¹} / (√2 ‖u_a‖_{H¹}) on the problem's evaluation points."""
+def _values(net: nn.Module, pts) -> tuple:
     p = next(net.parameters())
-    pts = evaluation_points(problem, dtype=p.dtype, device=p.device)
+    x = pts.x.to(p.device, p.dtype)
+    u, g = value_and_grad(net, x)
+    return u.detach().double().cpu(), g.detach().double().cpu()
+
+
+def relative_distance(net: nn.Module, other: nn.Module, problem) -> float:
+    """‖u − v‖_{H¹} / ‖v‖_{H¹} for u = ``net``, v = ``other``, on the problem's evaluation
+    points (each network evaluated in its own dtype and device, compared in float64)."""
+    pts = evaluation_points(problem, dtype=torch.float64)
+    w = pts.w.double().cpu()
     with torch.no_grad():
-        ua, ga = (t.detach() for t in value_and_grad(net, pts.x))
-        ub, gb = (t.detach() for t in value_and_grad(other, pts.x))
-        diff = (pts.w * ((ua - ub) ** 2 + ((ga - gb) ** 2).sum(1))).sum()
-        norm = (pts.w * (ua ** 2 + (ga ** 2).sum(1))).sum()
-    if not float(norm) > 0:
-        return math.inf if float(diff) > 0 else 0.0
-    return math.sqrt(float(diff) / float(norm)) / math.sqrt(2)
+        ua, ga = _values(net, pts)
+        ub, gb = _values(other, pts)
+        diff = float((w * ((ua - ub) ** 2 + ((ga - gb) ** 2).sum(1))).sum())
+        norm = float((w * (ub ** 2 + (gb ** 2).sum(1))).sum())
+    if not norm > 0:
+        return math.inf if diff > 0 else 0.0
+    return math.sqrt(diff / norm)
+
+
+def two_draw_estimate(net: nn.Module, other: nn.Module, problem) -> float:
+    """η = ‖u_a − u_b‖_{H¹} / (√2 ‖u_b‖_{H¹}) on the problem's evaluation points."""
+    return relative_distance(net, other, problem) / math.sqrt(2)
+
+
+def reference_solve(problem, seed: int = 7919):
+    """An independent residual-route solve of ``problem`` (tanh features, float64, width
+    :data:`REFERENCE_WIDTH`) with its own two-draw estimate: (net, estimate dict)."""
+    from .features import RandomFeatureNet
+    from .residual import ResidualLoss
+    from .schedule import Stage
+    from .solver import solve
+
+    with torch.random.fork_rng(devices=[]), warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnresolvedWarning)
+        torch.manual_seed(seed)
+        net = RandomFeatureNet(problem.domain, REFERENCE_WIDTH.get(problem.dim, 800)).double()
+        result = solve(problem, net, (Stage(1, 1.0, trainer="galerkin"),), loss=ResidualLoss(), progress=False,
+                       seed=seed, tol=math.inf)
+    return net, result.estimate
+
+
+def estimate_run(run, tol: float) -> dict:
+    """The estimate of a finished solve (``run``: :class:`ritzhrta.loop.Run`):
+
+    - a one-shot "galerkin" stage on a network that can be redrawn: the two-draw estimate;
+    - a function to approximate (a Target): its relative H¹ error on the evaluation points (the
+      target is the data, so this is measured, not estimated);
+    - any other PDE run: η = ‖u − u_ref‖_{H¹}/‖u_ref‖_{H¹} + η_ref, with u_ref an independent
+      residual-route solve and η_ref its two-draw estimate (the triangle inequality).
+    """
+    from .loop import calibrated_loss, stage_ridge
+    from .lstsq import fit_output_layer
+    from .norms import relative_errors
+    from .problem import Problem
+    from .residual import ResidualLoss
+
+    cpu0, last, problem = time.process_time(), run.stages[-1], run.problem
+    other = sibling(run.net, seed=torch.initial_seed() % (2 ** 31) + 7919) if last.trainer == "galerkin" else None
+    if other is not None:
+        interior, boundary = run.sampler.interior, run.sampler.boundary
+        other.set_s(last.s_at(0))
+        loss = calibrated_loss(run.loss, dataclasses.replace(run, net=other), interior, boundary)
+        fit_output_layer(other, problem, interior, loss, boundary=boundary, ridge=stage_ridge(last, other, loss))
+        eta, out = two_draw_estimate(run.net, other, problem), {"method": "two-draw"}
+    elif not isinstance(problem, Problem):
+        eta, out = relative_errors(run.net, problem)["h1"], {"method": "held-out (the target is the data)"}
+    else:
+        try:
+            ResidualLoss().check(problem)
+        except ValueError as err:
+            return {"h1": None, "reason": f"no estimate for this route: {err}"}
+        ref, ref_est = reference_solve(problem)
+        dist = relative_distance(run.net, ref, problem)
+        eta = dist + ref_est["h1"]
+        out = {"method": "distance to a residual-route reference", "distance": dist, "reference_h1": ref_est["h1"]}
+    # corners the estimate cannot see: those of a two-draw route whose basis lacks their singular
+    # functions (the residual reference carries them, so a distance to it sees the corner error)
+    unseen = reentrant_corners(problem.domain) if other is not None and not getattr(run.net, "_corners", None) else []
+    lines = warn_unresolved(eta, tol, unseen)
+    return {"h1": eta, **out, "tol": tol, "resolved": eta <= tol and not unseen,
+            "warnings": lines, "cpu_seconds": time.process_time() - cpu0}
 
 
 def reentrant_corners(domain) -> list[tuple[float, ...]]:
@@ -73,18 +156,20 @@ def reentrant_corners(domain) -> list[tuple[float, ...]]:
     return list(corners()) if callable(corners) else []
 
 
-def warn_unresolved(estimate: float, tol: float, domain) -> list[str]:
-    """The one-line warnings for a solve whose estimate exceeds ``tol`` or whose domain has a
-    re-entrant corner; each is also issued as an :class:`UnresolvedWarning`."""
+def warn_unresolved(estimate: float, tol: float, corners) -> list[str]:
+    """The one-line warnings for a solve whose estimate exceeds ``tol`` or that has re-entrant
+    ``corners`` it cannot see; each is also issued as an :class:`UnresolvedWarning`."""
     lines = []
+    if not math.isfinite(tol):  # tol = inf: an inner solve that reports nothing
+        return lines
     if estimate > tol:
         lines.append(f"estimated relative H¹ error {estimate:.2g} > tol {tol:g}: not resolved; try a wider net "
                      "(--width), more quadrature points (--quadrature), or local features")
-    corners = reentrant_corners(domain)
-    if corners and estimate <= tol:
+    if corners:
         where = ", ".join("(" + ", ".join(f"{c:g}" for c in xy) + ")" for xy in corners)
         lines.append(f"re-entrant corner at {where}: the solution is singular there and the estimate "
-                     f"({estimate:.2g}) does not see it (measured 5-10x low on poisson2d-lshape)")
+                     f"({estimate:.2g}) does not see it (measured 5-10x low on poisson2d-lshape without "
+                     "corner functions)")
     for line in lines:
         warnings.warn(line, UnresolvedWarning, stacklevel=3)
     return lines

@@ -280,7 +280,7 @@ def solve_stage(run: Run, state: RunState, bar) -> bool:
     return stop
 
 
-def _ridge(stage: Stage, net: nn.Module, loss=None) -> float:
+def stage_ridge(stage: Stage, net: nn.Module, loss=None) -> float:
     """The stage's ridge, or the measured default of its trainer (:mod:`ritzhrta.lstsq`)."""
     from .lstsq import DEFAULT_RIDGE, RESIDUAL_RIDGE, galerkin_ridge
 
@@ -295,15 +295,15 @@ def _alternating(run: Run, stage: Stage, iterations: int, record) -> list[float]
     from .analytic import alternating_fit
 
     return alternating_fit(run.net, run.problem, run.sampler.interior, loss=run.loss, iterations=iterations,
-                           ridge=_ridge(stage, run.net), callback=record)
+                           ridge=stage_ridge(stage, run.net), callback=record)
 
 
 def _galerkin(run: Run, stage: Stage, iterations: int, record) -> list[float]:
     from .lstsq import fit_output_layer
 
     interior, boundary = run.sampler.interior, run.sampler.boundary
-    loss = _calibrated(run.loss, run, interior, boundary)
-    fit_output_layer(run.net, run.problem, interior, loss, boundary=boundary, ridge=_ridge(stage, run.net, loss))
+    loss = calibrated_loss(run.loss, run, interior, boundary)
+    fit_output_layer(run.net, run.problem, interior, loss, boundary=boundary, ridge=stage_ridge(stage, run.net, loss))
     with torch.no_grad():
         value = float(dist.all_sum(loss(run.net, run.problem, interior, boundary)))
     record(1, value)
@@ -314,12 +314,12 @@ def _gauss_newton(run: Run, stage: Stage, iterations: int, record) -> list[float
     from .gauss_newton import gauss_newton_fit
 
     interior, boundary = run.sampler.interior, run.sampler.boundary
-    loss = _calibrated(run.loss, run, interior, boundary)
+    loss = calibrated_loss(run.loss, run, interior, boundary)
     return gauss_newton_fit(run.net, run.problem, interior, boundary, loss, iterations=iterations,
-                            ridge=_ridge(stage, run.net), callback=record).losses
+                            ridge=stage_ridge(stage, run.net), callback=record).losses
 
 
-def _calibrated(loss, run: Run, interior, boundary):
+def calibrated_loss(loss, run: Run, interior, boundary):
     """Losses with a parameter chosen from the features (Nitsche's β) are fixed per stage."""
     return loss.calibrated(run.net, run.problem, interior, boundary) if hasattr(loss, "calibrated") else loss
 

@@ -89,7 +89,7 @@ def _resync_s(module: "HomotopyNet", _keys) -> None:
     module._s_value = check_s(float(module.s))
 
 
-def _with_bias_column(net: HomotopyNet, phi: Tensor, grad: Tensor | None) -> tuple[Tensor, Tensor | None]:
+def with_bias_column(net: HomotopyNet, phi: Tensor, grad: Tensor | None) -> tuple[Tensor, Tensor | None]:
     if net.c is None:
         return phi, grad
     phi = torch.cat([phi, torch.ones_like(phi[:, :1])], 1)
@@ -155,7 +155,7 @@ class TwoLayerNet(HomotopyNet):
         self._check_input(x)
         act, dact = sigma_pair(self.hidden(x), self._s_value, self.k, derivative=gradients)
         grad = self.scale * dact[:, :, None] * self.hidden.weight[None] if gradients else None
-        return _with_bias_column(self, self.scale * act, grad)
+        return with_bias_column(self, self.scale * act, grad)
 
     def output_laplacian(self, x: Tensor) -> Tensor:
         """ΔΦ (n, m[+1]): Δ σ_s^k(w_j·x + b_j) = (σ_s^k)''(w_j·x + b_j)·|w_j|² (the strong-form
@@ -245,7 +245,7 @@ class MLP(HomotopyNet):
         with torch.enable_grad():
             feats = vmap(phi)(x)
             grads = vmap(jacrev(phi))(x) if gradients else None
-        return _with_bias_column(self, feats, grads)
+        return with_bias_column(self, feats, grads)
 
     def _last_hidden(self, x: Tensor) -> Tensor:
         h = sigma_pair(self.layers[0](x), self._s_value, self.k, derivative=False)[0]

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import math
+
 import numpy as np
 
 from .domains import Domain, perimeter_params
@@ -32,7 +34,11 @@ class Polygon(Domain):
 
     def reentrant_corners(self) -> list[tuple[float, float]]:
         """The vertices with an interior angle > π (the solution is singular there in general)."""
-        return _reentrant(self.vertices)
+        return [v for v, _, _ in _sectors(self.vertices)]
+
+    def corner_sectors(self) -> list[tuple[tuple[float, float], float, float]]:
+        """(vertex, θ₀, ω) of each re-entrant corner: the domain near it is θ₀ < θ < θ₀ + ω."""
+        return _sectors(self.vertices)
 
     @property
     def edges(self) -> tuple[np.ndarray, np.ndarray]:
@@ -118,12 +124,17 @@ def _check_simple(v: np.ndarray) -> None:
                 raise ValueError(f"Polygon is self-intersecting: edges {i} and {j} cross")
 
 
-def _reentrant(vertices: np.ndarray) -> list[tuple[float, float]]:
-    """Vertices of a counter-clockwise polygon whose interior angle exceeds π."""
+def _sectors(vertices: np.ndarray) -> list[tuple[tuple[float, float], float, float]]:
+    """(vertex, θ₀, ω) of every vertex of a counter-clockwise polygon with interior angle ω > π:
+    the interior is the sector of angles θ₀ … θ₀ + ω (θ₀ the direction of the outgoing edge)."""
     prev, nxt = np.roll(vertices, 1, axis=0), np.roll(vertices, -1, axis=0)
-    a, b = vertices - prev, nxt - vertices
-    turn = a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]
-    return [tuple(float(c) for c in v) for v, t in zip(vertices, turn) if t < 0]
+    out = []
+    for p, v, n in zip(prev, vertices, nxt):
+        theta0 = math.atan2(n[1] - v[1], n[0] - v[0])
+        omega = (math.atan2(p[1] - v[1], p[0] - v[0]) - theta0) % (2 * math.pi)
+        if omega > math.pi + 1e-12:
+            out.append(((float(v[0]), float(v[1])), theta0, omega))
+    return out
 
 
 class LShape(Polygon):

@@ -23,7 +23,7 @@ from .norms import evaluation_points, relative_errors
 from .results import Result, StepInfo
 from .sampling import Sampler
 from .schedule import Stage, schedule_steps
-from .estimate import DEFAULT_TOL, check_tol, reentrant_corners, sibling, two_draw_estimate, warn_unresolved
+from .estimate import DEFAULT_TOL, check_tol, estimate_run
 from .steps import CompiledStep
 
 __all__ = ["solve", "DivergenceError", "default_quadrature"]
@@ -63,12 +63,11 @@ def solve(problem, net: nn.Module, schedule: Sequence[Stage], *, loss: Callable 
     polygons, about 20 000 (2D) / 40 000 (3D) points on a mesh).
     A Nitsche Ritz loss with ``beta=None`` is calibrated on the initial network for
     gradient stages and at the start of each solve stage.
-    ``estimate``: when the last stage is a one-shot "galerkin" solve on a network that can
-    be redrawn (:class:`~ritzhrta.features.RandomFeatureNet`), solve a second independent
-    draw and put the two-draw error estimate (:mod:`ritzhrta.estimate`) in
-    ``Result.estimate``; above ``tol`` (or on a re-entrant corner) an
-    :class:`~ritzhrta.estimate.UnresolvedWarning` is issued. Other routes record why they
-    have no estimate.
+    ``estimate``: put an a-posteriori estimate of the relative H¹ error in
+    ``Result.estimate`` (:func:`ritzhrta.estimate.estimate_run`: a second independent draw for
+    a one-shot solve on analytic features, else the distance to an independent residual-route
+    reference solve); above ``tol`` (or on a re-entrant corner) an
+    :class:`~ritzhrta.estimate.UnresolvedWarning` is issued.
     """
     tol = check_tol(tol)
     if not (isinstance(lr_scale, (int, float)) and math.isfinite(lr_scale) and lr_scale > 0):
@@ -152,32 +151,11 @@ def solve(problem, net: nn.Module, schedule: Sequence[Stage], *, loss: Callable 
                dynamic_ncols=True, mininterval=0.5)
     result = run_stages(run, state, bar)
     if estimate:
-        result.estimate = _estimate(run, tol) if result.status == "finished" else None
+        if dist.active():
+            result.estimate = {"h1": None, "reason": "no estimate in a distributed solve (run it in one process)"}
+        else:
+            result.estimate = estimate_run(run, tol) if result.status == "finished" else None
     return result
-
-
-def _estimate(run: Run, tol: float) -> dict:
-    """The two-draw estimate of a finished run (see :mod:`ritzhrta.estimate`), or the reason for none."""
-    from .lstsq import fit_output_layer
-    from .loop import _calibrated, _ridge
-
-    last = run.stages[-1]
-    if last.trainer != "galerkin":
-        return {"h1": None, "reason": f"no estimate for a {last.trainer} stage (only one-shot galerkin solves)"}
-    other = sibling(run.net, seed=torch.initial_seed() % (2 ** 31) + 7919)
-    if other is None:
-        return {"h1": None, "reason": f"no estimate: {type(run.net).__name__} cannot be redrawn "
-                                      "(use analytic features: --features tanh)"}
-    cpu0 = time.process_time()
-    interior, boundary = run.sampler.interior, run.sampler.boundary
-    other.set_s(last.s_at(0))
-    loss = _calibrated(run.loss, dataclasses.replace(run, net=other), interior, boundary)
-    fit_output_layer(other, run.problem, interior, loss, boundary=boundary, ridge=_ridge(last, other, loss))
-    eta = two_draw_estimate(run.net, other, run.problem)
-    lines = warn_unresolved(eta, tol, run.problem.domain)
-    resolved = eta <= tol and not reentrant_corners(run.problem.domain)
-    return {"h1": eta, "method": "two-draw", "tol": tol, "resolved": resolved, "warnings": lines,
-            "cpu_seconds": time.process_time() - cpu0}
 
 
 def default_quadrature(dim: int) -> tuple[int, int]:

@@ -113,17 +113,28 @@ def test_export_and_plot_from_a_run_folder(tmp_path, capsys):
 
 
 def test_default_route_for_pde_problems_is_the_galerkin_solve(tmp_path, capsys):
-    """No --trainer on a PDE problem: one float64 Galerkin solve of the Ritz energy on σ^5
-    features, Dirichlet data built into the net; accurate in one step (issue 11)."""
+    """No --trainer on a 2D PDE problem on a box: one float64 least-squares solve of the
+    strong-form residual on tanh features, with the two-draw estimate (issue 23); --loss ritz
+    keeps the Ritz route on σ^5 features with the Dirichlet data built in (issue 11)."""
     out_dir = tmp_path / "g"
-    code, out, _ = run(["solve", "poisson2d-dirichlet", "--width", "100", "--resolution", "10",
+    code, out, _ = run(["solve", "poisson2d-dirichlet", "--width", "200", "--resolution", "10",
                         "--out", str(out_dir), "--no-progress"], capsys)
-    assert code == 0
+    assert code == 0 and "estimated relative H1 error" in out
     summary = json.loads((out_dir / "summary.json").read_text())
     config = summary["config"]
-    assert (config["trainer"], config["loss"], config["k"], config["dtype"], config["dirichlet"]) == \
-        ("galerkin", "ritz", 5, "float64", "exact")
-    assert summary["steps"] == 1 and summary["errors"]["h1"] < 1e-3
+    assert (config["trainer"], config["loss"], config["features"], config["dtype"]) == \
+        ("galerkin", "residual", "tanh", "float64")
+    assert summary["steps"] == 1 and summary["errors"]["h1"] < 1e-5
+    est = summary["estimate"]
+    assert est["method"] == "two-draw" and est["resolved"] and est["h1"] < 1e-5
+    assert 1 / 3 < est["h1"] / summary["errors"]["h1"] < 3
+    out_dir = tmp_path / "r"
+    code, out, _ = run(["solve", "poisson2d-dirichlet", "--loss", "ritz", "--width", "100", "--resolution", "10",
+                        "--out", str(out_dir), "--no-progress"], capsys)
+    config = json.loads((out_dir / "summary.json").read_text())["config"]
+    assert code == 0 and (config["loss"], config["k"], config["dirichlet"], config["features"]) == \
+        ("ritz", 5, "exact", "sigma")
+    assert "no estimate" in out  # σ networks cannot be redrawn: the run says so
 
 
 def test_gradient_options_with_the_galerkin_default_are_refused(tmp_path, capsys):
