@@ -16,9 +16,11 @@ N, and the Ritz energy needs no boundary term at all (`RitzLoss(dirichlet="exact
   carry Dirichlet data (all of them, or the tagged ones of ``dirichlet={tag: h}``): φ vanishes
   on Γ_D only, and the rest of the boundary keeps its Neumann term in the energy. Mixed
   conditions need one data callable for all Dirichlet tags (it is the lift ĥ).
-- ĥ: the Dirichlet data h itself, evaluated inside Ω (h is a function of x, so it is its
-  own extension); ∇ĥ by autograd. When a problem's h is the formula of its exact solution
-  (poisson2d-lshape), u = ĥ is already the answer: compare methods with Nitsche there.
+- ĥ: a lift built from the values of h on the boundary only (:mod:`ritzhrta.lift`: the
+  transfinite interpolation on boxes, the harmonic Fourier extension on disks, an
+  inverse-distance blend of the segments' data on polygons and 2D meshes); ∇ĥ by autograd.
+  h is never evaluated inside Ω, so data written as the exact solution's formula
+  (poisson2d-lshape, peak) do not hand the solver its answer.
 """
 from __future__ import annotations
 
@@ -88,16 +90,39 @@ def boundary_factor(domain: Domain, problem: Problem | None = None) -> Callable[
         vertices = torch.as_tensor(domain.vertices)
         return lambda x: _with_gradient(lambda y: polygon_distance(y, vertices.to(y)), x)
     if hasattr(domain, "facet_tag") and domain.dim == 2:
-        keep = np.ones(len(domain.facets), dtype=bool)
-        tagged = getattr(problem, "tagged", None) if problem is not None else None
-        if tagged is not None:
-            keep = np.isin(domain.facet_tag, [domain.tags.index(t) for t in tagged["dirichlet"]])
-        elif problem is not None and problem.dirichlet_where is not None:
-            raise ValueError("exact imposition on a mesh needs dirichlet={tag: h} (or h on the whole boundary)")
-        ends = torch.as_tensor(merge_collinear(domain.points[domain.facets[keep]]))  # (F, 2, 2)
+        ends = torch.as_tensor(_dirichlet_segments(domain, problem))  # (F, 2, 2)
         return lambda x: _with_gradient(lambda y: segments_distance(y, ends[:, 0].to(y), ends[:, 1].to(y)), x)
     raise ValueError(f"exact Dirichlet imposition supports boxes, disks, polygons and 2D meshes, not {domain!r}; "
                      "use Nitsche's method (dirichlet='nitsche') there")
+
+
+def _dirichlet_segments(domain: Domain, problem: Problem | None) -> np.ndarray:
+    """The (merged) boundary segments of a 2D mesh that carry Dirichlet data, (F, 2, 2)."""
+    keep = np.ones(len(domain.facets), dtype=bool)
+    tagged = getattr(problem, "tagged", None) if problem is not None else None
+    if tagged is not None:
+        keep = np.isin(domain.facet_tag, [domain.tags.index(t) for t in tagged["dirichlet"]])
+    elif problem is not None and problem.dirichlet_where is not None:
+        raise ValueError("exact imposition on a mesh needs dirichlet={tag: h} (or h on the whole boundary)")
+    return merge_collinear(domain.points[domain.facets[keep]])
+
+
+def boundary_lift(domain: Domain, h: Callable[[Tensor], Tensor], problem: Problem | None = None):
+    """ĥ on Ω from the values of h on the (Dirichlet) boundary only (:mod:`ritzhrta.lift`)."""
+    from . import lift
+
+    lift.check_data(h, domain.boundary_quadrature(2, 8, dtype=torch.float64).x)
+    if isinstance(domain, Box):
+        return lift.box_lift(h, domain.lo, domain.hi)
+    if isinstance(domain, Disk):
+        return lift.disk_lift(h, domain.center, domain.radius)
+    if isinstance(domain, Polygon):
+        v = torch.as_tensor(domain.vertices)
+        return lift.segments_lift(h, v, torch.roll(v, -1, 0))
+    if hasattr(domain, "facet_tag") and domain.dim == 2:
+        ends = torch.as_tensor(_dirichlet_segments(domain, problem))
+        return lift.segments_lift(h, ends[:, 0], ends[:, 1])
+    raise ValueError(f"exact Dirichlet imposition supports boxes, disks, polygons and 2D meshes, not {domain!r}")
 
 
 def merge_collinear(segments: np.ndarray, tol: float = 1e-9) -> np.ndarray:
@@ -180,8 +205,8 @@ class ExactDirichlet(NetWrapper):
             raise ValueError("ExactDirichlet wraps a ritzhrta network of the problem's dimension")
         self.net = net
         self.problem = problem
-        self.lift = lift
         self.factor = boundary_factor(problem.domain, problem)
+        self.lift = boundary_lift(problem.domain, lift, problem)
 
     # --- u = ĥ + φ N ---------------------------------------------------------------------
     def offset(self, x: Tensor) -> tuple[Tensor, Tensor]:
