@@ -1,11 +1,13 @@
 """The residual route (issue 23): analytic random features + the strong-form least-squares
 solve, against the previous default (Ritz energy on σ^5 features, Galerkin solve) and, in the
-same run, NGSolve's high-order elements (benchmarks/ngsolve_anchor.py, run with the Python
+same run, NGSolve's high-order elements (benchmarks/_ngsolve.py, run with the Python
 given by --ngsolve-python).
 
     python benchmarks/features.py [--quick] [--ngsolve-python /path/to/python]
 
-Rows (results/features.csv): problem, method, width, scale, seed, cpu_s (process time of the
+Methods: residual-FAMILY (the residual route on FAMILY features; -plain: without the corner
+functions), ritz-sigma5 (the previous default: Ritz energy, σ^5, exact lift on boxes, Nitsche
+elsewhere). Rows (results/features.csv): problem, method, width, scale, seed, cpu_s (process time of the
 solve, one thread), rel_h1 (against u*, on 16384 Sobol points), estimate (the two-draw
 estimate; no exact solution), effectivity = estimate / rel_h1, estimate_cpu_s. NGSolve rows go
 to results/features_ngsolve.csv. Table: results/features.md.
@@ -50,7 +52,8 @@ def run_one(name: str, method: str, width: int, scale: float, seed: int) -> dict
     problem = get(name)
     torch.manual_seed(seed)
     if method.startswith("residual-"):
-        net = RandomFeatureNet(problem.domain, width, method.split("-")[1], scale).double()
+        net = RandomFeatureNet(problem.domain, width, method.split("-")[1], scale,
+                               enrich=not method.endswith("-plain")).double()
         loss = ResidualLoss()
     else:  # the previous default route: Ritz energy, σ^5, exact lift on boxes, Nitsche elsewhere
         net = TwoLayerNet(2, width, k=5).double()
@@ -73,7 +76,7 @@ def run_one(name: str, method: str, width: int, scale: float, seed: int) -> dict
 def plan(quick: bool):
     seeds = (0,) if quick else (0, 1, 2)
     smooth = ("poisson2d-dirichlet", "screened-poisson2d", "disk-dirichlet", "poisson2d-neumann")
-    hard = ("peak", "wave-front", "poisson2d-lshape")
+    hard = ("lshape-mixed", "poisson2d-lshape", "peak", "wave-front")
     widths = (50, 100) if quick else (50, 100, 200, 300, 400, 800)
     for name in (smooth[:1] if quick else smooth + hard):
         for m in widths:
@@ -89,6 +92,9 @@ def plan(quick: bool):
                               ("residual-tanh", 4.0)):
             for seed in seeds:
                 yield name, method, 400, scale, seed
+    for m in (100, 200, 400, 800):  # the control of the corner functions: the same features without them
+        for seed in seeds:
+            yield "lshape-mixed", "residual-tanh-plain", m, 2.0, seed
 
 
 def table(rows: list[dict], ngs: list[dict]) -> str:
@@ -106,10 +112,12 @@ def table(rows: list[dict], ngs: list[dict]) -> str:
         out.append(f"| {p} | {mth} | {m} | {sc:g} | {statistics.median(float(r['cpu_s']) for r in rs):.3f} | "
                    f"{statistics.median(errs):.2e} [{min(errs):.1e}, {max(errs):.1e}] | {effs} |")
     if ngs:
-        out += ["", "NGSolve (same run, one thread): CPU-s of mesh + assembly + solve to each accuracy, best "
-                "configuration over orders 1–6 and mesh sizes; ritzhrta: the residual route's median CPU-s "
-                "(solve only; the estimate doubles it).", "",
-                "| problem | target rel H¹ | NGSolve best CPU-s (order, maxh) | ritzhrta residual-tanh CPU-s (width) | ratio |",
+        out += ["", "Anchors (same run, one thread): NGSolve H¹ elements of order 1–6 on uniform meshes (and, on the "
+                "L-shape, meshes graded toward the corner) and scikit-fem P3/P4 (square only): CPU-s of mesh + "
+                "assembly + sparse direct solve of the fastest configuration to each accuracy; ritzhrta: the "
+                "residual route's median CPU-s over 3 seeds with every seed at the accuracy (solve only; the "
+                "estimate is reported separately).", "",
+                "| problem | target rel H¹ | best anchor CPU-s (method, mesh) | ritzhrta residual-tanh CPU-s (width) | ratio |",
                 "|---|---|---|---|---|"]
         for p in sorted({r["problem"] for r in ngs}):
             for target in (1e-4, 1e-5, 1e-6, 1e-7, 1e-8):
@@ -121,9 +129,12 @@ def table(rows: list[dict], ngs: list[dict]) -> str:
                             all(float(r["rel_h1"]) <= target for r in rs):
                         ours.append((statistics.median(float(r["cpu_s"]) for r in rs), m))
                 mine = min(ours) if ours else None
-                ng = f"{float(best['cpu_s']):.4f} (p{best['order']}, {best['maxh']})" if best else "not reached"
+                ng = f"{float(best['cpu_s']):.4f} ({best['method']}, {best['maxh']})" if best else "not reached"
                 me = f"{mine[0]:.3f} ({mine[1]})" if mine else "not reached (all seeds)"
-                ratio = f"{mine[0] / float(best['cpu_s']):.0f}x slower" if best and mine else "–"
+                ratio = "–"
+                if best and mine:
+                    q = mine[0] / float(best["cpu_s"])
+                    ratio = f"{q:.1f}x slower" if q >= 1 else f"{1 / q:.1f}x faster"
                 out.append(f"| {p} | {target:g} | {ng} | {me} | {ratio} |")
     return "\n".join(out) + "\n"
 
@@ -144,12 +155,22 @@ def main() -> None:
         row = run_one(name, method, m, scale, seed)
         append_row(csv_path, row)
         print(",".join(str(v) for v in row.values()), flush=True)
+    skfem_path = out / "features_skfem.csv"
+    if not skfem_path.exists():
+        from vs_peers import run_fem
+
+        for degree in (3, 4):
+            for r in run_fem("poisson2d-dirichlet", problems.get("poisson2d-dirichlet"), degree,
+                             (4, 8) if args.quick else (4, 8, 16, 32, 64)):
+                append_row(skfem_path, {"problem": "poisson2d-dirichlet", "method": r["method"].replace(" ", "-"),
+                                        "order": degree, "maxh": r["setting"], "cpu_s": f"{r['cpu_seconds']:.4f}",
+                                        "rel_h1": f"{r['rel_h1']:.3e}"})
     if args.ngsolve_python and not ngs_path.exists():
-        script = Path(__file__).resolve().parent / "ngsolve_anchor.py"
+        script = Path(__file__).resolve().parent / "_ngsolve.py"
         text = subprocess.run([args.ngsolve_python, str(script)] + (["--quick"] if args.quick else []),
                               check=True, capture_output=True, text=True).stdout
         ngs_path.write_text(text)
-    ngs = read_rows(ngs_path) if ngs_path.exists() else []
+    ngs = (read_rows(ngs_path) if ngs_path.exists() else []) + read_rows(skfem_path)
     (out / "features.md").write_text(table(read_rows(csv_path), ngs))
     print(f"wrote {out / 'features.md'}")
 

@@ -114,8 +114,9 @@ def _errors(e):
 
 
 def run_fem(name, pb, degree, sizes):
-    """scikit-fem P1/P2 on uniform meshes; errors by FE quadrature (order 8)."""
-    from skfem import (Basis, BilinearForm, ElementTriP1, ElementTriP2, Functional, LinearForm, MeshTri,
+    """scikit-fem P1-P4 on uniform meshes; errors by FE quadrature (order 8 or more)."""
+    from skfem import (Basis, BilinearForm, ElementTriP1, ElementTriP2, ElementTriP3, ElementTriP4, Functional,
+                       LinearForm, MeshTri,
                        condense, solve as fem_solve)
     from skfem.helpers import dot, grad
 
@@ -129,7 +130,7 @@ def run_fem(name, pb, degree, sizes):
         return u, g
 
     potential = float(pb.potential) if not callable(pb.potential) else None
-    element = ElementTriP1() if degree == 1 else ElementTriP2()
+    element = {1: ElementTriP1, 2: ElementTriP2, 3: ElementTriP3, 4: ElementTriP4}[degree]()
 
     @BilinearForm
     def a(u, v, w):
@@ -177,7 +178,7 @@ def run_fem(name, pb, degree, sizes):
         else:
             uh = fem_solve(A, bvec)
         seconds = time.process_time() - cpu
-        fine = Basis(mesh, element, intorder=8)
+        fine = Basis(mesh, element, intorder=max(8, 2 * degree + 2))
         interp = fine.interpolate(uh)
         h1 = math.sqrt(err_num.assemble(fine, uh=interp) / err_den.assemble(fine))
         l2 = math.sqrt(l2_num.assemble(fine, uh=interp) / l2_den.assemble(fine))

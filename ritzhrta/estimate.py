@@ -115,6 +115,9 @@ def estimate_run(run, tol: float) -> dict:
       target is the data, so this is measured, not estimated);
     - any other PDE run: η = ‖u − u_ref‖_{H¹}/‖u_ref‖_{H¹} + η_ref, with u_ref an independent
       residual-route solve and η_ref its two-draw estimate (the triangle inequality).
+
+    The dict's "_net" holds (the other network, factor) for the local indicator
+    factor·|u − u_other| (the solver moves it to ``Result.estimate_net``).
     """
     from .loop import calibrated_loss, stage_ridge
     from .lstsq import fit_output_layer
@@ -129,7 +132,7 @@ def estimate_run(run, tol: float) -> dict:
         other.set_s(last.s_at(0))
         loss = calibrated_loss(run.loss, dataclasses.replace(run, net=other), interior, boundary)
         fit_output_layer(other, problem, interior, loss, boundary=boundary, ridge=stage_ridge(last, other, loss))
-        eta, out = two_draw_estimate(run.net, other, problem), {"method": "two-draw"}
+        eta, out = two_draw_estimate(run.net, other, problem), {"method": "two-draw", "_net": (other, 2 ** -0.5)}
     elif not isinstance(problem, Problem):
         eta, out = relative_errors(run.net, problem)["h1"], {"method": "held-out (the target is the data)"}
     else:
@@ -140,7 +143,8 @@ def estimate_run(run, tol: float) -> dict:
         ref, ref_est = reference_solve(problem)
         dist = relative_distance(run.net, ref, problem)
         eta = dist + ref_est["h1"]
-        out = {"method": "distance to a residual-route reference", "distance": dist, "reference_h1": ref_est["h1"]}
+        out = {"method": "distance to a residual-route reference", "distance": dist, "reference_h1": ref_est["h1"],
+               "_net": (ref, 1.0)}
     # corners the estimate cannot see: those of a two-draw route whose basis lacks their singular
     # functions (the residual reference carries them, so a distance to it sees the corner error)
     unseen = reentrant_corners(problem.domain) if other is not None and not getattr(run.net, "_corners", None) else []

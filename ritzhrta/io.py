@@ -25,14 +25,17 @@ def _pad3(a: np.ndarray) -> np.ndarray:
 
 
 def write_vtk(path: str | os.PathLike, net: nn.Module, domain: Domain | None = None,
-              problem: Problem | Target | None = None, resolution: int = 100, reference=None) -> Path:
+              problem: Problem | Target | None = None, resolution: int = 100, reference=None,
+              indicator: tuple | None = None) -> Path:
     """Write the network's solution on a mesh of the domain as ``.vtu`` (or ``.xdmf``).
 
     Point data: ``u``, ``grad_u`` (vector), and with a known exact solution ``u_exact``
     and ``error`` = |u − u*|. With a ``reference`` (:func:`ritzhrta.fem_reference`):
     ``u_reference`` and ``error`` = |u − u_ref| (then the exact error is ``error_exact``).
     The domain defaults to ``problem.domain``; a :class:`~ritzhrta.MeshDomain` is written
-    on its own mesh (its nodes and cells).
+    on its own mesh (its nodes and cells). ``indicator`` = (other network, factor) adds the
+    local error estimate ``error_estimate`` = factor·|u − u_other| (:mod:`ritzhrta.estimate`:
+    the second draw with factor 1/√2, or the residual-route reference with factor 1).
     """
     path = Path(path)
     if path.suffix not in (".vtu", ".xdmf"):
@@ -53,6 +56,9 @@ def write_vtk(path: str | os.PathLike, net: nn.Module, domain: Domain | None = N
         if "error" in data:
             data["error_exact"] = data.pop("error")
         data.update(u_reference=ref, error=np.abs(u - ref))
+    if indicator is not None and indicator[0] is not None:
+        other, factor = indicator
+        data["error_estimate"] = factor * np.abs(u - evaluate(other, m.points)[0])
     out = meshio.Mesh(_pad3(m.points), [(m.cell_type, m.cells)], point_data=data)
     kwargs = {"data_format": "XML"} if path.suffix == ".xdmf" else {}
     with atomic_write(path) as tmp:

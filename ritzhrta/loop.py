@@ -141,9 +141,10 @@ def run_stages(run: Run, state: RunState, bar) -> Result:
 
 
 def result_of(run: Run, state: RunState, status: str) -> Result:
+    """The run's Result; its seconds end before the final errors are evaluated (not training)."""
+    wall, cpu = time.perf_counter() - state.start_wall, cpu_seconds() - state.start_cpu
     return Result(net=run.net, history=state.history, stages=state.reports, errors=run.errors(),
-                  initial_errors=run.initial_errors, wall_seconds=time.perf_counter() - state.start_wall,
-                  cpu_seconds=cpu_seconds() - state.start_cpu, status=status,
+                  initial_errors=run.initial_errors, wall_seconds=wall, cpu_seconds=cpu, status=status,
                   compiled_steps=run.compiler.compiled if run.compiler else 0)
 
 
@@ -160,7 +161,9 @@ def refit_points(run: "Run") -> tuple:
     1000 unknowns on 1024 points interpolates the points' quadrature error and swung between
     5e-3 and 0.3 in the measurements of issue 11)."""
     interior, boundary = run.sampler.interior, run.sampler.boundary
-    unknowns = sum(p.numel() for p in (run.net.a, getattr(run.net, "c", None)) if p is not None)
+    from .lstsq import output_size
+
+    unknowns = output_size(run.net)
     if interior.x.shape[0] >= 4 * unknowns:
         return interior, boundary
     domain, dim = run.problem.domain, interior.x.shape[1]

@@ -20,7 +20,7 @@ from .domains import Points
 from .losses import Columns
 
 __all__ = ["fit_output_layer", "output_columns", "solve_spd", "solve_rows", "DEFAULT_RIDGE", "GALERKIN_RIDGE",
-           "GALERKIN_RIDGE_SMOOTH", "galerkin_ridge"]
+           "GALERKIN_RIDGE_SMOOTH", "galerkin_ridge", "output_size"]
 
 DEFAULT_RIDGE = 1e-6  # measured: 1e-10 doubled the test error of Adam + LS (docs/RESULTS.md)
 # The Galerkin / Gauss–Newton trainers on a Gauss rule, by measurement (Nitsche Ritz solves of
@@ -33,6 +33,12 @@ GALERKIN_RIDGE = 1e-11
 RESIDUAL_RIDGE = 0.0
 RESIDUAL_RCOND = 1e-14
 GALERKIN_RIDGE_SMOOTH = 1e-13  # k >= 4
+
+
+def output_size(net: nn.Module) -> int:
+    """The number of output unknowns of ``net``: a, the corner-function weights e, the bias c."""
+    return sum(p.numel() for p in (getattr(net, "a", None), getattr(net, "e", None), getattr(net, "c", None))
+               if p is not None)
 
 
 def galerkin_ridge(net: nn.Module) -> float:

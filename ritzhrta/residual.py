@@ -17,6 +17,7 @@ a Laplacian (σ_s^k with k ≥ 2, analytic features), or autograd for other netw
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -26,9 +27,24 @@ from .derivatives import value_and_grad
 from .domains import Points
 from .problem import Problem
 
-__all__ = ["ResidualLoss", "network_laplacian", "pde_residual", "DEFAULT_BOUNDARY_WEIGHT"]
+__all__ = ["ResidualLoss", "network_laplacian", "pde_residual", "residual_rule", "DEFAULT_BOUNDARY_WEIGHT",
+           "ROWS_PER_UNKNOWN"]
 
 DEFAULT_BOUNDARY_WEIGHT = 100.0
+# The residual solve's default rule: the domain's Gauss rule with as few cells as give at least
+# ROWS_PER_UNKNOWN interior points per unknown (measured on poisson2d-dirichlet, width 400: 1296
+# points 1.9e-10, 5184 points 2.4e-10, at a quarter of the CPU time; benchmarks/results/features.md).
+ROWS_PER_UNKNOWN = 4
+
+
+def residual_rule(domain, unknowns: int) -> tuple[int, int]:
+    """(order, cells): the domain's default rule, coarsened to ~ROWS_PER_UNKNOWN points per unknown."""
+    order, cells = domain.default_rule()
+    if hasattr(domain, "tag_index"):  # a mesh: its cells are the rule's cells
+        return order, cells
+    per_cell = len(domain.quadrature(order, 1)) / order ** domain.dim
+    need = math.ceil((ROWS_PER_UNKNOWN * unknowns / per_cell) ** (1 / domain.dim) / order)
+    return order, max(2, min(cells, need))
 
 
 def network_laplacian(net: nn.Module, x: Tensor) -> Tensor:

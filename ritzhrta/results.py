@@ -101,6 +101,7 @@ class Result:
     message: str = ""
     compiled_steps: int = 0
     estimate: dict | None = None  # {"h1": η, "method", "tol", "resolved", "warnings", "cpu_seconds"} or a reason
+    estimate_net: tuple | None = None  # (the second draw or the reference network, factor): the local indicator
 
     @property
     def final_loss(self) -> float:

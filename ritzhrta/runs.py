@@ -490,7 +490,8 @@ def write_outputs(out: Path, config: RunConfig, problem, result: Result, plots: 
         plot_history(result.history, out / "loss.png", title=f"{config.problem}: {config.loss} loss")
         resolution = config.resolution if problem.dim < 3 else min(config.resolution, 40)
         plot_solution(result.net, problem, out / "solution.png", resolution=config.resolution, reference=reference)
-        write_vtk(out / "solution.vtu", result.net, problem=problem, resolution=resolution, reference=reference)
+        write_vtk(out / "solution.vtu", result.net, problem=problem, resolution=resolution, reference=reference,
+                  indicator=getattr(result, "estimate_net", None))
 
 
 def _write_json(path: Path, data) -> None:

@@ -123,6 +123,12 @@ def solve(problem, net: nn.Module, schedule: Sequence[Stage], *, loss: Callable 
     if quadrature is None and points is None and sampling is None and \
             any(st.trainer in ("galerkin", "gauss-newton") for st in stages):
         quadrature = problem.domain.default_rule()
+        if getattr(loss, "uses_laplacian", False):
+            from .residual import residual_rule
+
+            from .lstsq import output_size
+
+            quadrature = residual_rule(problem.domain, output_size(net))
     if quadrature is not None:
         from .quadrature import check_rule_size
 
@@ -155,6 +161,7 @@ def solve(problem, net: nn.Module, schedule: Sequence[Stage], *, loss: Callable 
             result.estimate = {"h1": None, "reason": "no estimate in a distributed solve (run it in one process)"}
         else:
             result.estimate = estimate_run(run, tol) if result.status == "finished" else None
+            result.estimate_net = (result.estimate or {}).pop("_net", None)
     return result
 
 

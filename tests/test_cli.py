@@ -128,6 +128,10 @@ def test_default_route_for_pde_problems_is_the_galerkin_solve(tmp_path, capsys):
     est = summary["estimate"]
     assert est["method"] == "two-draw" and est["resolved"] and est["h1"] < 1e-5
     assert 1 / 3 < est["h1"] / summary["errors"]["h1"] < 3
+    import meshio
+
+    vtu = meshio.read(out_dir / "solution.vtu").point_data  # the local indicator beside the true error
+    assert 0 < vtu["error_estimate"].max() < 10 * vtu["error"].max() and vtu["error"].max() < 10 * vtu["error_estimate"].max()
     out_dir = tmp_path / "r"
     code, out, _ = run(["solve", "poisson2d-dirichlet", "--loss", "ritz", "--width", "100", "--resolution", "10",
                         "--out", str(out_dir), "--no-progress"], capsys)
