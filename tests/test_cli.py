@@ -138,7 +138,7 @@ def test_default_route_for_pde_problems_is_the_galerkin_solve(tmp_path, capsys):
     config = json.loads((out_dir / "summary.json").read_text())["config"]
     assert code == 0 and (config["loss"], config["k"], config["dirichlet"], config["features"]) == \
         ("ritz", 5, "exact", "sigma")
-    assert "no estimate" in out  # σ networks cannot be redrawn: the run says so
+    assert "distance to a residual-route reference" in out  # σ networks are measured against the reference
 
 
 def test_gradient_options_with_the_galerkin_default_are_refused(tmp_path, capsys):
