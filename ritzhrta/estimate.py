@@ -1,7 +1,8 @@
 """The a-posteriori error estimate of every solve (METHOD §8).
 
 A random-feature solve u_a is one draw of a random approximation. A second, independent
-draw u_b (same family, width, points and loss; fresh hidden layer) is solved too, and
+draw u_b (same family, width and loss; fresh hidden layer; another quadrature rule, so that
+what the first rule does not see shows up too) is solved too, and
 
     η = ‖u_a − u_b‖_{H¹} / (√2 · ‖u_a‖_{H¹})
 
@@ -107,6 +108,22 @@ def reference_solve(problem, seed: int = 7919):
     return net, result.estimate
 
 
+def second_rule(run) -> tuple:
+    """The points of the second draw: another Gauss rule than the run's (the domain's default
+    rule, or two cells more per axis when the run used that one), so that the two solutions
+    also differ by what a coarse rule does not see (a peak between its points); sampled
+    points are reused as they are."""
+    rule, domain = run.sampler.rule, run.problem.domain
+    if rule is None:
+        return run.sampler.interior, run.sampler.boundary
+    order, cells = domain.default_rule()
+    if tuple(rule) == (order, cells):
+        cells += 2
+    like = {"dtype": run.sampler.interior.x.dtype, "device": run.sampler.interior.x.device}
+    boundary = domain.boundary_quadrature(order, cells, **like) if run.sampler.boundary is not None else None
+    return domain.quadrature(order, cells, **like), boundary
+
+
 def estimate_run(run, tol: float) -> dict:
     """The estimate of a finished solve (``run``: :class:`ritzhrta.loop.Run`):
 
@@ -128,7 +145,7 @@ def estimate_run(run, tol: float) -> dict:
     cpu0, last, problem = time.process_time(), run.stages[-1], run.problem
     other = sibling(run.net, seed=torch.initial_seed() % (2 ** 31) + 7919) if last.trainer == "galerkin" else None
     if other is not None:
-        interior, boundary = run.sampler.interior, run.sampler.boundary
+        interior, boundary = second_rule(run)
         other.set_s(last.s_at(0))
         loss = calibrated_loss(run.loss, dataclasses.replace(run, net=other), interior, boundary)
         fit_output_layer(other, problem, interior, loss, boundary=boundary, ridge=stage_ridge(last, other, loss))
