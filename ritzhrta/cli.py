@@ -12,7 +12,7 @@ import io
 import os
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import torch
 
@@ -33,7 +33,8 @@ EXIT_USAGE, EXIT_DIVERGED, EXIT_FAILED, EXIT_INTERRUPTED = 2, 3, 4, 130
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, no usage dump
-        raise UsageError(f"{self.prog}: {message}")
+        command = self.prog.split(" ", 1)[1] if " " in self.prog else ""
+        raise UsageError(f"{command}: {message}" if command else message)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -324,7 +325,8 @@ def cmd_solve(args) -> int:
         with usage():
             validate(read_config(args.resume))
             latest_checkpoint(args.resume)  # unreadable checkpoints (both) are bad input, refused before anything runs
-        result, out = resume_run(args.resume, progress=not args.no_progress), args.resume
+        with usage_if_busy():
+            result, out = resume_run(args.resume, progress=not args.no_progress), args.resume
     else:
         if args.config is not None:
             if args.problem is not None:
@@ -343,13 +345,28 @@ def cmd_solve(args) -> int:
             raise UsageError(f"--out {out} is an existing file, not a folder; choose another path")
         if out.exists() and any(out.iterdir()) and not args.force:
             raise UsageError(f"run folder {out} exists and is not empty; pass --force to overwrite or choose --out")
-        result = run(config, out, progress=not args.no_progress)
-    _print_summary(result, out)
+        with usage_if_busy():
+            result = run(config, out, progress=not args.no_progress)
+    try:
+        _print_summary(result, out)
+    except BrokenPipeError:  # `ritzhrta solve ... | head`: the reader left; the run itself is done
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     if result.status == "interrupted":
         print(f"ritzhrta: interrupted after step {len(result.history)}; checkpoint written; resume with: "
               f"ritzhrta solve --resume {out}", file=sys.stderr)
         return EXIT_INTERRUPTED
     return EXIT_DIVERGED if result.status == "diverged" else 0
+
+
+@contextlib.contextmanager
+def usage_if_busy() -> Iterator[None]:
+    """A second writer of a run folder is refused like bad input (one line, exit 2)."""
+    from .lock import RunFolderBusy
+
+    try:
+        yield
+    except RunFolderBusy as err:
+        raise UsageError(str(err)) from None
 
 
 def _distributed_solve(args) -> int:

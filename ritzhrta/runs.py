@@ -23,6 +23,7 @@ import torch
 
 import problems
 
+from .lock import run_folder_lock
 from .io import atomic_write, load_checkpoint, save_checkpoint, write_vtk
 from .losses import DEFAULT_BETA, H1Loss, L2Loss, RitzLoss
 from .estimate import UnresolvedWarning
@@ -393,12 +394,12 @@ def apply_threads(config: RunConfig, hint: bool = True) -> tuple[int, float]:
 def run(config: RunConfig, out: str | os.PathLike, progress: bool = True, outputs: bool = True) -> Result:
     """Solve as configured and write the run folder ``out`` (created if needed)."""
     out = Path(out)
-    threads, load = apply_threads(config, hint=progress)  # the hint goes with the progress display
-    out.mkdir(parents=True, exist_ok=True)
-    for name in ("checkpoint.pt", PREVIOUS):  # a rollback must never load an older run's state
-        (out / name).unlink(missing_ok=True)
-    _write_json(out / "config.json", {**config.to_dict(), "threads": threads})  # resume keeps the threads
-    return _finish(config, out, None, progress, outputs, threads, load)
+    with run_folder_lock(out):
+        threads, load = apply_threads(config, hint=progress)  # the hint goes with the progress display
+        for name in FILES:  # an older run's outputs go before anything new is written (--force)
+            (out / name).unlink(missing_ok=True)
+        _write_json(out / "config.json", {**config.to_dict(), "threads": threads})  # resume keeps the threads
+        return _finish(config, out, None, progress, outputs, threads, load)
 
 
 def _finish(config: RunConfig, out: Path, state: dict | None, progress: bool, outputs: bool, threads: int,
@@ -416,12 +417,13 @@ def _finish(config: RunConfig, out: Path, state: dict | None, progress: bool, ou
 def resume_run(out: str | os.PathLike, progress: bool = True, outputs: bool = True) -> Result:
     """Continue the run in ``out`` from its last checkpoint and rewrite its outputs."""
     out = Path(out)
-    config = read_config(out)
-    state, note = latest_checkpoint(out)  # a kill between the two copies can leave only the previous one
-    if note:
-        print(f"ritzhrta: {note}", file=sys.stderr)
-    threads, load = apply_threads(config, hint=progress)
-    return _finish(config, out, state, progress, outputs, threads, load)
+    with run_folder_lock(out):
+        config = read_config(out)
+        state, note = latest_checkpoint(out)  # a kill between the two copies can leave only the previous one
+        if note:
+            print(f"ritzhrta: {note}", file=sys.stderr)
+        threads, load = apply_threads(config, hint=progress)
+        return _finish(config, out, state, progress, outputs, threads, load)
 
 
 def read_config(out: Path) -> RunConfig:

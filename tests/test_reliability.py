@@ -1,5 +1,6 @@
 """Fault injection: each behaviour listed in docs/RELIABILITY.md is backed by a test here."""
 import json
+import os
 import math
 import subprocess
 import sys
@@ -292,3 +293,47 @@ def test_a_stop_inside_a_solve_stage_waits_for_the_stage_end_and_resume_is_exact
     assert first.status == "stopped" and len(first.stages) == 1 and saved[-1]["stage"] == 1
     rest = solve(pb, fresh(), stages, loss=L2Loss(), progress=False, resume=saved[-1])
     assert rest.history.loss == whole.history.loss and rest.errors == whole.errors
+
+
+def test_a_second_writer_of_a_run_folder_is_refused(tmp_path, capsys):
+    """Issue 27: two runs into one folder must not mix; the lock dies with its holder."""
+    from ritzhrta.lock import run_folder_lock
+
+    out = tmp_path / "run"
+    with run_folder_lock(out):
+        code = main(["solve", "approx1d", "--steps", "2", "--width", "4", "--out", str(out), "--force",
+                     "--no-progress"])
+        err = capsys.readouterr().err
+        assert code == 2 and f"pid {os.getpid()}" in err and len(err.strip().splitlines()) == 1
+        assert not (out / "config.json").exists()
+    assert main(["solve", "approx1d", "--steps", "2", "--width", "4", "--out", str(out), "--force",
+                 "--no-progress", "--tol", "10"]) == 0
+
+
+def test_force_removes_the_old_outputs_before_the_new_run_writes(tmp_path, monkeypatch):
+    from ritzhrta import runs as runs_module
+
+    out = tmp_path / "run"
+    run(RunConfig(problem="approx1d", schedule="1:4", width=4, k=1, loss="l2"), out, progress=False)
+    assert (out / "loss.png").exists() and (out / "summary.json").exists()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the new run fails")
+
+    monkeypatch.setattr(runs_module, "_finish", broken)
+    with pytest.raises(RuntimeError):
+        run(RunConfig(problem="approx3d", schedule="1:4", width=4, k=1, loss="l2"), out, progress=False)
+    left = {p.name for p in out.iterdir()} - {".lock"}
+    assert left == {"config.json"} and json.loads((out / "config.json").read_text())["problem"] == "approx3d"
+
+
+def test_stdout_closed_early_is_not_a_failure(tmp_path):
+    cmd = (f"set -o pipefail; {sys.executable} -m ritzhrta solve approx1d --steps 2 --width 4 --no-progress "
+           f"--tol 10 --out {tmp_path / 'r'} | head -c 5")
+    proc = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_an_unknown_flag_is_named_once(capsys):
+    assert main(["solve", "--bogus"]) == 2
+    assert capsys.readouterr().err.strip() == "ritzhrta: error: unrecognized arguments: --bogus"
