@@ -325,7 +325,7 @@ def cmd_solve(args) -> int:
         with usage():
             validate(read_config(args.resume))
             latest_checkpoint(args.resume)  # unreadable checkpoints (both) are bad input, refused before anything runs
-        with usage_if_busy():
+        with usage_if_busy(), said_on_interrupt(args.resume):
             result, out = resume_run(args.resume, progress=not args.no_progress), args.resume
     else:
         if args.config is not None:
@@ -345,7 +345,7 @@ def cmd_solve(args) -> int:
             raise UsageError(f"--out {out} is an existing file, not a folder; choose another path")
         if out.exists() and any(out.iterdir()) and not args.force:
             raise UsageError(f"run folder {out} exists and is not empty; pass --force to overwrite or choose --out")
-        with usage_if_busy():
+        with usage_if_busy(), said_on_interrupt(out):
             result = run(config, out, progress=not args.no_progress)
     try:
         _print_summary(result, out)
@@ -367,6 +367,25 @@ def usage_if_busy() -> Iterator[None]:
         yield
     except RunFolderBusy as err:
         raise UsageError(str(err)) from None
+
+
+class InterruptedRun(Exception):
+    """A run stopped by a signal, already reported on stderr."""
+
+
+@contextlib.contextmanager
+def said_on_interrupt(out: Path) -> Iterator[None]:
+    """A second Ctrl-C (or a signal outside the loop): say what the run folder really holds."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        if (Path(out) / "checkpoint.pt").exists():
+            print(f"ritzhrta: interrupted; the last checkpoint in {out} is kept: ritzhrta solve --resume {out}",
+                  file=sys.stderr)
+        else:
+            print(f"ritzhrta: interrupted before the first checkpoint: {out} holds no state to resume",
+                  file=sys.stderr)
+        raise InterruptedRun from None
 
 
 def _distributed_solve(args) -> int:
@@ -469,15 +488,31 @@ COMMANDS = {"problems": cmd_problems, "solve": cmd_solve, "export": cmd_export, 
             "compare": cli_studies.cmd_compare, "ntk": cli_studies.cmd_ntk}
 
 
+def _sigterm_is_sigint() -> None:
+    """SIGTERM outside the training loop (FEM reference, plots, VTK) acts as Ctrl-C does: the run
+    folder's summary then says "interrupted" instead of the process dying with "running" in it."""
+    import signal
+    import threading
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _sigterm_is_sigint()
     try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
     except UsageError as err:
         print(f"ritzhrta: error: {err}", file=sys.stderr)
         return EXIT_USAGE
+    except InterruptedRun:
+        return EXIT_INTERRUPTED
     except KeyboardInterrupt:
-        print("ritzhrta: interrupted (the last checkpoint in the run folder is kept)", file=sys.stderr)
+        print("ritzhrta: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as err:  # noqa: BLE001 - a failure inside a run: one line, its own exit code
         if os.environ.get("RITZHRTA_DEBUG"):

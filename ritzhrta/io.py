@@ -1,6 +1,7 @@
 """Files: VTK/XDMF export through meshio (the only meshio import) and atomic checkpoints."""
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from pathlib import Path
@@ -16,7 +17,7 @@ from .domains import Domain
 from .meshing import mesh
 from .problem import Problem, Target
 
-__all__ = ["write_vtk", "read_vtk", "save_checkpoint", "load_checkpoint", "atomic_write"]
+__all__ = ["write_vtk", "read_vtk", "save_checkpoint", "load_checkpoint", "atomic_write", "DiskFullError"]
 
 
 def _pad3(a: np.ndarray) -> np.ndarray:
@@ -93,10 +94,28 @@ class atomic_write:
             os.remove(self.tmp)
 
 
+class DiskFullError(OSError):
+    """No space left on the device while writing a file (the previous version is kept)."""
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+_DISK_FULL_TEXT = ("No space left", "unexpected pos", "basic_ios", "file write failed")
+
+
 def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> None:
-    """``torch.save`` the solver state atomically (write a temporary file, then rename)."""
-    with atomic_write(path) as tmp:
-        torch.save(state, tmp)
+    """``torch.save`` the solver state atomically (write a temporary file, then rename); a full
+    disk is reported as :class:`DiskFullError` (PyTorch's own text for it names stream internals)."""
+    try:
+        with atomic_write(path) as tmp:
+            torch.save(state, tmp)
+    except (OSError, RuntimeError) as err:
+        full = getattr(err, "errno", None) == errno.ENOSPC or any(t in str(err) for t in _DISK_FULL_TEXT)
+        if full:
+            raise DiskFullError(f"no space left on device writing {Path(path).name} (the previous checkpoint is "
+                                "kept)") from None
+        raise
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:

@@ -70,6 +70,7 @@ class RunState:
     opt: torch.optim.Optimizer | None = None
     opt_stage: int = -1
     elapsed: float = 0.0
+    cpu_elapsed: float = 0.0  # CPU seconds of the processes before a resume
     start_wall: float = 0.0
     start_cpu: float = 0.0
 
@@ -83,6 +84,7 @@ class RunState:
                 "opt_stage": self.opt_stage, "stage": self.stage, "t": self.t,
                 "history": self.history.to_dict(), "reports": [asdict(r) for r in self.reports],
                 "rng": torch.get_rng_state(), "elapsed": time.perf_counter() - self.start_wall,
+                "cpu_elapsed": cpu_seconds() - self.start_cpu,
                 "sampler_draws": run.sampler.draws, "initial_errors": dict(run.initial_errors),
                 "loss_beta": getattr(run.loss, "beta", None)}
 
@@ -92,7 +94,7 @@ class RunState:
         run.net.load_state_dict(state["net"])
         out = cls(stage=state["stage"], t=state["t"], history=History.from_dict(state["history"]),
                   reports=[StageReport(**r) for r in state["reports"]], opt_stage=state["opt_stage"],
-                  elapsed=state["elapsed"])
+                  elapsed=state["elapsed"], cpu_elapsed=state.get("cpu_elapsed", 0.0))
         torch.set_rng_state(state["rng"])
         run.sampler.redraw(state["sampler_draws"])
         if state["optimizer"] is not None and 0 <= out.opt_stage < len(run.stages):
@@ -121,7 +123,7 @@ def _params(net: nn.Module) -> list[Tensor]:
 
 def run_stages(run: Run, state: RunState, bar) -> Result:
     """Run the remaining stages; ``bar`` is a progress bar (``update``, ``set_postfix_str``, ``close``)."""
-    state.start_wall, state.start_cpu = time.perf_counter() - state.elapsed, cpu_seconds()
+    state.start_wall, state.start_cpu = time.perf_counter() - state.elapsed, cpu_seconds() - state.cpu_elapsed
     status = "finished"
     try:
         while state.stage < len(run.stages):
@@ -143,9 +145,21 @@ def run_stages(run: Run, state: RunState, bar) -> Result:
 def result_of(run: Run, state: RunState, status: str) -> Result:
     """The run's Result; its seconds end before the final errors are evaluated (not training)."""
     wall, cpu = time.perf_counter() - state.start_wall, cpu_seconds() - state.start_cpu
-    return Result(net=run.net, history=state.history, stages=state.reports, errors=run.errors(),
+    return Result(net=run.net, history=state.history, stages=state.reports + _partial_stage(run, state),
+                  errors=run.errors(),
                   initial_errors=run.initial_errors, wall_seconds=wall, cpu_seconds=cpu, status=status,
                   compiled_steps=run.compiler.compiled if run.compiler else 0)
+
+
+def _partial_stage(run: Run, state: RunState) -> list:
+    """The report of a stage the run stopped inside (flagged stopped), for the stage table."""
+    if state.stage >= len(run.stages) or state.t == 0 or not len(state.history):
+        return []
+    stage, first = run.stages[state.stage], state.step - state.t
+    times = state.history.time
+    seconds = times[-1] - (times[first - 1] if first > 0 else 0.0)
+    return [StageReport(state.stage, stage.s_at(0), stage.s_at(state.t - 1), state.t, state.history.loss[first],
+                        state.history.loss[-1], seconds, True)]
 
 
 def _end_stage(run: Run, state: RunState, report: StageReport) -> None:

@@ -241,6 +241,8 @@ def _solve(config: RunConfig, out: Path, resume: dict | None, progress: bool, st
         net = config.build_model(problem, stages[0].s_at(0))
 
         def save(state: dict) -> None:
+            check_folder(out)
+            state = {**state, "fingerprint": fingerprint(config)}
             if ckpt.exists():  # keep the previous checkpoint too: a copy, so one valid file always exists
                 with atomic_write(out / PREVIOUS) as tmp:
                     shutil.copyfile(ckpt, tmp)
@@ -269,6 +271,26 @@ def _solve(config: RunConfig, out: Path, resume: dict | None, progress: bool, st
         return problem, result
 
 
+def fingerprint(config: RunConfig) -> str:
+    """A hash of the settings that make a run (not where or on how many threads it runs): a
+    checkpoint carries it, and resume refuses a checkpoint of another run."""
+    import hashlib
+
+    data = {k: v for k, v in config.to_dict().items() if k not in ("threads", "out")}
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+class RunFolderGone(RuntimeError):
+    """The run folder (or its config.json) disappeared while the run was writing it."""
+
+
+def check_folder(out: Path) -> None:
+    """Refuse to write into a run folder whose config.json is gone (it would be recreated half)."""
+    if not (out / "config.json").exists():
+        raise RunFolderGone(f"the run folder {out} lost its config.json during the run (deleted or moved?): "
+                            "stopping without writing anything more")
+
+
 def _solve_once(config: RunConfig, problem, net, stages, resume, scale, progress, save, stop) -> Result:
     return solve(problem, net, stages, loss=config.build_loss(), lr=config.lr, points=config.points,
                  sampling=config.sampling, resample_every=config.resample_every, seed=config.seed,
@@ -293,8 +315,28 @@ def _write_progress(out: Path, config: RunConfig, state: dict) -> None:
 
 
 def latest_checkpoint(out: Path) -> tuple[dict, str | None]:
-    """The state of the newest readable checkpoint of a run folder, and a note when
-    checkpoint.pt was unreadable or missing and checkpoint.prev.pt was used instead."""
+    """The state of the newest readable checkpoint of a run folder that belongs to its
+    config.json (same :func:`fingerprint`), and a note when checkpoint.pt was unreadable,
+    missing or another run's and checkpoint.prev.pt was used instead."""
+    out = Path(out)
+    state, note = _newest_checkpoint(out)
+    expected = fingerprint(read_config(out))
+    if state.get("fingerprint", expected) == expected:
+        return state, note
+    prev = out / PREVIOUS
+    if note is None and prev.exists():
+        try:
+            older = load_checkpoint(prev)
+        except ValueError:
+            older = {}
+        if older.get("fingerprint", expected) == expected:
+            return older, (f"checkpoint.pt belongs to another run; resuming from {PREVIOUS} "
+                           f"(step {len(older['history']['step'])})")
+    raise ValueError(f"the checkpoint in {out} belongs to another run (its settings differ from config.json): "
+                     "refusing to resume from it")
+
+
+def _newest_checkpoint(out: Path) -> tuple[dict, str | None]:
     path, prev = out / "checkpoint.pt", out / PREVIOUS
     if not path.exists() and not prev.exists():
         raise ValueError(f"{out} has no checkpoint.pt to resume from")
@@ -404,13 +446,21 @@ def run(config: RunConfig, out: str | os.PathLike, progress: bool = True, output
 
 def _finish(config: RunConfig, out: Path, state: dict | None, progress: bool, outputs: bool, threads: int,
             load: float) -> Result:
-    """Solve (SIGINT/SIGTERM stop it after the current step, with a checkpoint) and write the outputs."""
-    with Interrupt() as stop:
-        problem, result = _solve(config, out, state, progress, stop)
-    result.threads, result.load_at_start = threads, load
-    if stop.is_set() and result.status == "stopped":
-        result.status = "interrupted"
-    write_outputs(out, config, problem, result, plots=outputs and result.status != "interrupted")
+    """Solve (SIGINT/SIGTERM stop it after the current step, with a checkpoint) and write the
+    outputs; on any other way out, summary.json says "interrupted" or "failed" with the reason."""
+    try:
+        with Interrupt() as stop:
+            problem, result = _solve(config, out, state, progress, stop)
+        result.threads, result.load_at_start = threads, load
+        if stop.is_set() and result.status == "stopped":
+            result.status = "interrupted"
+        write_outputs(out, config, problem, result, plots=outputs and result.status != "interrupted")
+    except KeyboardInterrupt:
+        mark_status(out, config, "interrupted", "stopped by a signal before the run's outputs were written")
+        raise
+    except BaseException as err:
+        mark_status(out, config, "failed", f"{type(err).__name__}: {err}")
+        raise
     return result
 
 
@@ -470,6 +520,7 @@ def write_outputs(out: Path, config: RunConfig, problem, result: Result, plots: 
     """summary.json, history.csv and (with ``plots``) loss.png, solution.png, solution.vtu.
     With ``reference="fem"`` the FEM reference is computed first and its errors, facts and
     field go into the summary, the plot and the VTK file."""
+    check_folder(out)
     summary = {"problem": config.problem, "loss": config.loss, "schedule": config.schedule,
                "network": repr(result.net), "config": config.to_dict(), "torch": torch.__version__,
                "threads": getattr(result, "threads", torch.get_num_threads()),
@@ -483,7 +534,6 @@ def write_outputs(out: Path, config: RunConfig, problem, result: Result, plots: 
         result.reference_errors = reference_errors(result.net, reference)
         summary["reference"] = reference.summary()
         summary["errors_vs_reference"] = result.reference_errors
-    _write_json(out / "summary.json", summary)
     with atomic_write(out / "history.csv") as tmp:
         result.history.write_csv(tmp)
     if plots and len(result.history):
@@ -494,6 +544,26 @@ def write_outputs(out: Path, config: RunConfig, problem, result: Result, plots: 
         plot_solution(result.net, problem, out / "solution.png", resolution=config.resolution, reference=reference)
         write_vtk(out / "solution.vtu", result.net, problem=problem, resolution=resolution, reference=reference,
                   indicator=getattr(result, "estimate_net", None))
+    _write_json(out / "summary.json", summary)  # last: "finished" only once every output is written
+
+
+def mark_status(out: Path, config: RunConfig, status: str, message: str) -> None:
+    """Write ``status`` ("failed", "interrupted") and ``message`` into summary.json, keeping what
+    it already holds (the progress of the last checkpoint); a folder that is gone is left gone."""
+    path = out / "summary.json"
+    if not out.is_dir():
+        return
+    try:
+        summary = json.loads(path.read_text()) if path.exists() else {}
+    except (OSError, ValueError):
+        summary = {}
+    summary.setdefault("problem", config.problem)
+    summary.setdefault("config", config.to_dict())
+    summary.update(status=status, message=message, checkpoint=(out / "checkpoint.pt").exists())
+    try:
+        _write_json(path, summary)
+    except OSError:
+        pass  # the disk that failed the run may refuse this too; the exit code still says it
 
 
 def _write_json(path: Path, data) -> None:

@@ -337,3 +337,110 @@ def test_stdout_closed_early_is_not_a_failure(tmp_path):
 def test_an_unknown_flag_is_named_once(capsys):
     assert main(["solve", "--bogus"]) == 2
     assert capsys.readouterr().err.strip() == "ritzhrta: error: unrecognized arguments: --bogus"
+
+
+def _stop_after(monkeypatch, calls: int):
+    """Make the run's stop flag rise after ``calls`` checks (as a Ctrl-C in the loop would)."""
+    from ritzhrta import runs as runs_module
+
+    count = {"n": 0}
+
+    def is_set(self):
+        count["n"] += 1
+        return count["n"] > calls
+
+    monkeypatch.setattr(runs_module.Interrupt, "is_set", is_set)
+
+
+def test_an_interrupted_stage_is_in_the_table_and_cpu_seconds_add_up_across_resumes(tmp_path, monkeypatch):
+    config = RunConfig(problem="approx1d", schedule="0.5:20,1:20", width=8, k=1, loss="l2", checkpoint_every=5,
+                       tol=10.0)
+    out = tmp_path / "run"
+    with monkeypatch.context() as m:
+        _stop_after(m, 27)
+        first = run(config, out, progress=False)
+    assert first.status == "interrupted" and len(first.stages) == 2 and first.stages[0].steps == 20
+    assert sum(st.steps for st in first.stages) == len(first.history) > 20
+    assert first.stages[-1].stopped_early
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "interrupted" and len(summary["stages"]) == 2
+    from ritzhrta.runs import resume_run
+
+    resumed = resume_run(out, progress=False)
+    assert resumed.status == "finished" and [st.steps for st in resumed.stages] == [20, 20]
+    assert resumed.cpu_seconds > first.cpu_seconds  # the first process's CPU time is counted too
+
+
+def test_a_failure_after_training_leaves_status_failed(tmp_path, monkeypatch, capsys):
+    from ritzhrta import runs as runs_module
+
+    def no_space(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(runs_module, "write_vtk", no_space)
+    out = tmp_path / "run"
+    code = main(["solve", "approx1d", "--steps", "3", "--width", "4", "--out", str(out), "--no-progress",
+                 "--tol", "10"])
+    summary = json.loads((out / "summary.json").read_text())
+    assert code == 4 and summary["status"] == "failed" and "No space left" in summary["message"]
+
+
+def test_disk_full_while_checkpointing_names_the_file(tmp_path, monkeypatch):
+    from ritzhrta import io as io_module
+    from ritzhrta.io import DiskFullError, save_checkpoint
+
+    save_checkpoint(tmp_path / "checkpoint.pt", {"a": 1})
+
+    def torn(state, path):
+        raise RuntimeError("[enforce fail at inline_container.cc:778] . unexpected pos 64 vs 0")
+
+    monkeypatch.setattr(io_module.torch, "save", torn)
+    with pytest.raises(DiskFullError, match="no space left on device writing checkpoint.pt"):
+        save_checkpoint(tmp_path / "checkpoint.pt", {"a": 2})
+    assert load_checkpoint(tmp_path / "checkpoint.pt") == {"a": 1}
+
+
+def test_a_run_folder_removed_mid_run_is_not_recreated(tmp_path, monkeypatch, capsys):
+    from ritzhrta import runs as runs_module
+
+    real = runs_module._write_progress
+
+    def progress_then_delete(out, config, state):
+        real(out, config, state)
+        (out / "config.json").unlink()
+
+    monkeypatch.setattr(runs_module, "_write_progress", progress_then_delete)
+    out = tmp_path / "run"
+    code = main(["solve", "approx1d", "--steps", "20", "--width", "4", "--checkpoint-every", "5", "--out", str(out),
+                 "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 4 and "lost its config.json" in err and not (out / "config.json").exists()
+
+
+def test_a_foreign_checkpoint_is_refused_or_the_previous_one_used(tmp_path, capsys):
+    mine, other = tmp_path / "mine", tmp_path / "other"
+    base = dict(problem="approx1d", width=8, k=1, loss="l2", checkpoint_every=5, tol=10.0)
+    run(RunConfig(schedule="1:20", **base), mine, progress=False, outputs=False)
+    run(RunConfig(schedule="1:20", seed=7, **base), other, progress=False, outputs=False)
+    (mine / "checkpoint.pt").write_bytes((other / "checkpoint.pt").read_bytes())
+    capsys.readouterr()
+    assert main(["solve", "--resume", str(mine), "--no-progress"]) == 0
+    assert "checkpoint.pt belongs to another run; resuming from checkpoint.prev.pt" in capsys.readouterr().err
+    (mine / "checkpoint.prev.pt").write_bytes((other / "checkpoint.prev.pt").read_bytes())
+    (mine / "checkpoint.pt").write_bytes((other / "checkpoint.pt").read_bytes())
+    assert main(["solve", "--resume", str(mine), "--no-progress"]) == 2
+    assert "belongs to another run" in capsys.readouterr().err
+
+
+def test_a_second_ctrl_c_before_any_checkpoint_says_so(tmp_path, monkeypatch, capsys):
+    from ritzhrta import runs as runs_module
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runs_module, "_solve", interrupted)
+    out = tmp_path / "run"
+    assert main(["solve", "approx1d", "--out", str(out), "--no-progress"]) == 130
+    err = capsys.readouterr().err
+    assert "holds no state to resume" in err and "is kept" not in err
+    assert json.loads((out / "summary.json").read_text())["status"] == "interrupted"
