@@ -92,6 +92,13 @@ def plan(quick: bool):
                               ("residual-tanh", 4.0)):
             for seed in seeds:
                 yield name, method, 400, scale, seed
+    for name in smooth + hard:  # the gauss family across widths (it won at width 400 on the smooth problems)
+        for m in (100, 200, 300, 800):
+            for seed in seeds:
+                yield name, "residual-gauss", m, 2.0, seed
+    for name in smooth[3:] + hard:
+        for seed in seeds:
+            yield name, "residual-gauss", 400, 2.0, seed
     for m in (100, 200, 400, 800):  # the control of the corner functions: the same features without them
         for seed in seeds:
             yield "lshape-mixed", "residual-tanh-plain", m, 2.0, seed

@@ -282,6 +282,27 @@ def validate(config: RunConfig) -> None:
         from .quadrature import check_rule_size
 
         check_rule_size(*config.quadrature)
+    from .memory import check_memory
+
+    check_memory(config.trainer, config.width, _training_points(config, problem, net), problem.dim,
+                 4 if config.dtype == "float32" else 8, config.depth)
+
+
+def _training_points(config: RunConfig, problem, net) -> int:
+    """How many points the run trains on, computed without building the rule."""
+    rule = config.quadrature
+    if rule is None and config.points is None and config.sampling is None and \
+            config.trainer in ("galerkin", "gauss-newton"):
+        rule = problem.domain.default_rule()
+        if config.loss == "residual":
+            from .lstsq import output_size
+            from .residual import residual_rule
+
+            rule = residual_rule(problem.domain, output_size(net))
+    if rule is None:
+        return config.points or problem.points
+    order, cells = rule
+    return len(problem.domain.quadrature(order, 1)) * cells ** problem.dim
 
 
 def _check_device(name: str) -> None:

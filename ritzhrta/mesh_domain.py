@@ -42,6 +42,21 @@ _DIM_OF = {"vertex": 0, "line": 1, "line3": 1, "triangle": 2, "triangle6": 2, "t
 _CHUNK = 2_000_000  # entries of a points × cells distance matrix held at once
 
 
+def _check_conforming(label: str, points: np.ndarray, cells: np.ndarray) -> None:
+    """Refuse duplicated cells and facets shared by more than two cells (overlapping cells)."""
+    keys = np.sort(cells, axis=1)
+    unique = np.unique(keys, axis=0)
+    if len(unique) < len(keys):
+        raise MeshError(f"{label}: {len(keys) - len(unique)} duplicated cell(s) (the same vertices twice): the "
+                        "area and the boundary would be wrong; remove the duplicates or re-mesh")
+    d = cells.shape[1] - 1
+    local = [[j for j in range(d + 1) if j != i] for i in range(d + 1)]
+    _, counts = np.unique(np.sort(cells[:, local].reshape(-1, d), axis=1), axis=0, return_counts=True)
+    if counts.max() > 2:
+        raise MeshError(f"{label}: {int(np.sum(counts > 2))} facet(s) shared by more than two cells: cells "
+                        "overlap; re-mesh")
+
+
 class MeshError(ValueError):
     """A mesh that cannot define a domain (unreadable, mixed or unsupported cells, bad tags)."""
 
@@ -109,14 +124,26 @@ class MeshDomain(Domain):
                             "(zero measure)")
         self.points, self.cells, self.cell_measures = points, cells, measures
         self.cell_type = VOLUME_CELLS[top]
+        _check_conforming(label, points, cells)
         self.lo, self.hi = points[np.unique(cells)].min(0), points[np.unique(cells)].max(0)
         self._boundary_facets()
+        self._check_enclosed(label)
         self._read_tags(raw)
 
     def __repr__(self) -> str:
         return f"MeshDomain({self.source!r}, {len(self.cells)} {self.cell_type} cells, tags={self.tags})"
 
     # -- topology ------------------------------------------------------------------------------
+    def _check_enclosed(self, label: str) -> None:
+        """The cells' measures must add up to what the boundary encloses (divergence theorem:
+        |Ω| = (1/d) ∮ x·n ds); more means cells overlap (or a hole is covered twice)."""
+        centroids = self.points[self.facets].mean(1)
+        enclosed = float((centroids * self.facet_normals * self.facet_measures[:, None]).sum()) / self.dim
+        total = float(self.cell_measures.sum())
+        if abs(total - enclosed) > 1e-9 * total:
+            raise MeshError(f"{label}: cells overlap: their measures add up to {total:.6g} but the boundary encloses "
+                            f"{enclosed:.6g}; re-mesh")
+
     def _boundary_facets(self) -> None:
         d = self.dim
         local = [[j for j in range(d + 1) if j != i] for i in range(d + 1)]  # facet i omits vertex i

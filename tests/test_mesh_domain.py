@@ -300,3 +300,30 @@ def test_cli_bad_mesh_input(tmp_path, capsys, argv, message):
 def test_problems_on_meshes_are_listed():
     assert set(problems.mesh_problems()) == {"plate-hole", "part3d"}
     assert sys.modules["ritzhrta.mesh_domain"]
+
+
+def test_duplicated_and_overlapping_cells_are_refused():
+    """Issue 27: duplicated triangles changed the area and dropped boundary edges silently."""
+    import meshio
+    import numpy as np
+
+    from ritzhrta.mesh_domain import MeshError
+
+    m = meshio.read(Path(problems.__file__).parent / "meshes" / "plate_hole.msh")
+    dup = [meshio.CellBlock(b.type, np.concatenate([b.data, b.data[:10]]) if b.type == "triangle" else b.data)
+           for b in m.cells]
+    with pytest.raises(MeshError, match="10 duplicated cell"):
+        MeshDomain(meshio.Mesh(m.points, dup, cell_sets=m.cell_sets))
+    every = [meshio.CellBlock(b.type, np.concatenate([b.data, b.data]) if b.type == "triangle" else b.data)
+             for b in m.cells]
+    with pytest.raises(MeshError, match="duplicated cell"):
+        MeshDomain(meshio.Mesh(m.points, every, cell_sets=m.cell_sets))
+    tri = [b for b in m.cells if b.type == "triangle"][0].data
+    boundary = np.unique(MeshDomain(m).facets)
+    inner = np.setdiff1d(np.unique(tri), boundary)[0]
+    other = tri[(tri == inner).any(1)][0]
+    other = other[other != inner][0]
+    folded = m.points.copy()
+    folded[inner, :2] += 1.5 * (folded[other, :2] - folded[inner, :2])  # pull a node past its neighbour
+    with pytest.raises(MeshError, match="cells overlap"):
+        MeshDomain(meshio.Mesh(folded, m.cells))

@@ -444,3 +444,25 @@ def test_a_second_ctrl_c_before_any_checkpoint_says_so(tmp_path, monkeypatch, ca
     err = capsys.readouterr().err
     assert "holds no state to resume" in err and "is kept" not in err
     assert json.loads((out / "summary.json").read_text())["status"] == "interrupted"
+
+
+@pytest.mark.parametrize("args", [["poisson2d-dirichlet", "--width", "60000"],
+                                  ["poisson2d-neumann", "--trainer", "adam", "--points", "50000000"],
+                                  ["poisson2d-dirichlet", "--loss", "ritz", "--quadrature", "10:2000"]])
+def test_a_run_the_machine_cannot_hold_is_refused_before_it_starts(tmp_path, capsys, args):
+    out = tmp_path / "run"
+    assert main(["solve", *args, "--out", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "GiB" in err and "lower --width" in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_the_memory_model_matches_its_rows():
+    from ritzhrta.memory import check_memory, estimate_bytes
+
+    # benchmarks/results/memory.md (MB of 2^20 bytes): galerkin 1000 × 16384 measured 1149, adam 2000 × 32768 3088
+    assert 0.95 < estimate_bytes("galerkin", 1000, 16384, 2) / 2 ** 20 / 1149 < 1.1
+    assert 0.95 < estimate_bytes("gradient", 2000, 32768, 2) / 2 ** 20 / 3088 < 1.1
+    with pytest.raises(ValueError, match="needs about"):
+        check_memory("galerkin", 1000, 16384, 2, available=1e9)
+    assert check_memory("galerkin", 1000, 16384, 2, available=1e12) > 0
