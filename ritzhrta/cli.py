@@ -68,7 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "σ^5 features), adam for function approximation; adam = gradient (the paper's HRTA "
                         "with Adam); alternating: exact least-squares solves of both layers (two-layer, k = 1)")
     p.add_argument("--ridge", type=float, default=d.ridge,
-                   help="relative ridge of the least-squares solves (default: ritzhrta.lstsq.DEFAULT_RIDGE)")
+                   help="relative ridge of the least-squares solves (default: measured per trainer: 0 with an SVD "
+                        "cut-off for the residual loss, 1e-13 (k >= 4) or 1e-11 for galerkin/gauss-newton, 1e-6 for "
+                        "alternating and in-loop refits; ritzhrta.lstsq)")
     p.add_argument("--compile", action="store_true", help="torch.compile each step (pays off for long runs)")
     p.add_argument("--eval-every", type=int, default=d.eval_every, metavar="N",
                    help="record the relative errors every N steps (history.csv, loss.png)")
@@ -80,8 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="Dirichlet weight of the Ritz energy (default: 100 for the penalty, automatic for Nitsche)")
     p.add_argument("--dirichlet", choices=DIRICHLET,
                    help="Dirichlet data in the Ritz energy: penalty (O(1/β) error), Nitsche (consistent) or "
-                        "exact (u = h + φ·N; boxes, disks, polygons). Default with the galerkin trainer: exact on boxes "
-                        "and disks, nitsche elsewhere; penalty with the other trainers")
+                        "exact (u = ĥ + φ·N, ĥ from boundary values only; boxes, disks, polygons, 2D meshes). Default "
+                        "with the galerkin trainer and --loss ritz: exact on boxes, disks and 2D meshes, nitsche on "
+                        "polygons and analytic features; penalty with the other trainers. The residual loss has "
+                        "boundary rows of its own and ignores it")
     p.add_argument("--quadrature", metavar="ORDER:CELLS",
                    help="train on the domain's Gauss rule (default for the galerkin/gauss-newton trainers)")
     p.add_argument("--seed", type=int, default=d.seed)

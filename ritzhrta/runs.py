@@ -525,7 +525,8 @@ def write_outputs(out: Path, config: RunConfig, problem, result: Result, plots: 
                "network": repr(result.net), "config": config.to_dict(), "torch": torch.__version__,
                "threads": getattr(result, "threads", torch.get_num_threads()),
                "load_average_at_start": getattr(result, "load_at_start", None), "machine": platform.machine(),
-               "rollbacks": getattr(result, "rollbacks", 0), **result.summary()}
+               "rollbacks": getattr(result, "rollbacks", 0), "settings_not_used": unused_settings(config),
+               **result.summary()}
     reference = None
     if config.reference == "fem" and len(result.history) and result.status in ("finished", "stopped"):
         from .fem import DEFAULT_TOL, fem_reference, reference_errors
@@ -545,6 +546,22 @@ def write_outputs(out: Path, config: RunConfig, problem, result: Result, plots: 
         write_vtk(out / "solution.vtu", result.net, problem=problem, resolution=resolution, reference=reference,
                   indicator=getattr(result, "estimate_net", None))
     _write_json(out / "summary.json", summary)  # last: "finished" only once every output is written
+
+
+_GRADIENT_SETTINGS = ("lr", "optimizer", "lr_decay", "keep_optimizer", "plateau", "resample_every", "compile")
+
+
+def unused_settings(config: RunConfig) -> dict:
+    """The settings in config.json that this run's trainer and loss do not read (each has a
+    value because config.json keeps one schema): listed so that nobody reads them as applied."""
+    unused = []
+    if all(st.trainer != "gradient" for st in config.stages()):
+        unused += list(_GRADIENT_SETTINGS)
+    if config.loss != "ritz":
+        unused += ["dirichlet", "beta"]
+    if config.features != "sigma":
+        unused += ["k", "ntk_scaling", "init"]
+    return {name: getattr(config, name) for name in unused}
 
 
 def mark_status(out: Path, config: RunConfig, status: str, message: str) -> None:

@@ -466,3 +466,16 @@ def test_the_memory_model_matches_its_rows():
     with pytest.raises(ValueError, match="needs about"):
         check_memory("galerkin", 1000, 16384, 2, available=1e9)
     assert check_memory("galerkin", 1000, 16384, 2, available=1e12) > 0
+
+
+def test_summary_names_the_settings_a_run_does_not_use(tmp_path):
+    out = tmp_path / "gn"
+    assert main(["solve", "poisson2d-neumann", "--trainer", "gauss-newton", "--width", "20", "--dtype", "float64",
+                 "--schedule", "1:2", "--out", str(out), "--no-progress", "--tol", "10"]) == 0
+    unused = json.loads((out / "summary.json").read_text())["settings_not_used"]
+    assert {"lr", "optimizer", "dirichlet"} <= set(unused) and "width" not in unused
+    out = tmp_path / "adam"
+    assert main(["solve", "poisson2d-neumann", "--trainer", "adam", "--steps", "2", "--width", "8", "--out", str(out),
+                 "--no-progress", "--tol", "10"]) == 0
+    unused = json.loads((out / "summary.json").read_text())["settings_not_used"]
+    assert "lr" not in unused and "optimizer" not in unused
