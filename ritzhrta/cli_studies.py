@@ -153,7 +153,8 @@ def cmd_ntk(args) -> int:
         if info.step % args.every == 0:
             track.append((info.step, lambda_min(gram_finite(info.net, x))))
 
-    result = solve(problem, net, stages, loss=config.build_loss(), points=args.points, progress=False, callback=record)
+    result = solve(problem, net, stages, loss=config.build_loss(), points=args.points, progress=False, callback=record,
+                   estimate=False)
     plot_curve([t for t, _ in track], {"finite-width λ_min(J Jᵀ)": [v for _, v in track]},
                out / "lambda_training.png", "step", "λ_min", title=f"{args.problem}: width {args.width}, "
                f"schedule {args.schedule}", vlines=result.history.stage_starts())

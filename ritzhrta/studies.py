@@ -245,7 +245,7 @@ def tune_lr(problem: Problem | Target, make_net: Callable[[int], nn.Module], opt
         net = make_net(0)
         try:
             r = solve(problem, net, (Stage(steps, s, lr=rate, optimizer=optimizer),), loss=loss, progress=False,
-                      **solve_kwargs)
+                      **{"estimate": False, **solve_kwargs})
         except DivergenceError:
             continue
         if math.isfinite(r.final_loss) and r.final_loss < best_loss:

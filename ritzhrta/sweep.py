@@ -17,6 +17,8 @@ pins torch to one thread; the results do not depend on where a run ran.
 """
 from __future__ import annotations
 
+import contextlib
+
 import hashlib
 import json
 import math
@@ -85,7 +87,7 @@ def execute(spec: RunSpec, out: str | None = None, threads: int | None = 1) -> d
         try:
             r = solve(spec.problem, net, spec.stages, loss=spec.loss, points=spec.points, sampling=spec.sampling,
                       seed=spec.seed if spec.sample_seed is None else spec.sample_seed, progress=False,
-                      **spec.solve_kwargs)
+                      **{"estimate": False, **spec.solve_kwargs})  # a study compares errors, not estimates
         except DivergenceError as err:
             r = err.result
     finally:
@@ -158,6 +160,24 @@ def run_specs(specs: Sequence[RunSpec], *, workers: int = 1, scheduler: str | No
     return [results[k] for k in keys]
 
 
+@contextlib.contextmanager
+def _workers_ignore_ctrl_c():
+    """Start worker processes with SIGINT ignored (a disposition they inherit): a Ctrl-C in the
+    terminal then reaches this process alone, which stops the sweep in one line and closes the
+    cluster, instead of every worker printing its own traceback (issue 27)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _on_dask(todo: list[RunSpec], workers: int, scheduler: str | None, out: str | None, retries: int):
     try:
         from distributed import Client, LocalCluster, as_completed
@@ -165,8 +185,9 @@ def _on_dask(todo: list[RunSpec], workers: int, scheduler: str | None, out: str 
         raise ImportError("parallel sweeps need dask.distributed: pip install 'dask[distributed]'") from err
     cluster = None
     if scheduler is None:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                               env={"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})
+        with _workers_ignore_ctrl_c():
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                                   env={"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})
     client = Client(cluster if cluster is not None else scheduler)
     try:
         futures = [client.submit(execute, spec, out, 1, key=f"ritzhrta-{i}-{spec.key}", pure=False,
