@@ -18,6 +18,7 @@ pins torch to one thread; the results do not depend on where a run ran.
 from __future__ import annotations
 
 import contextlib
+import logging
 
 import hashlib
 import json
@@ -187,7 +188,7 @@ def _on_dask(todo: list[RunSpec], workers: int, scheduler: str | None, out: str 
     if scheduler is None:
         with _workers_ignore_ctrl_c():
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                                   env={"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})
+                                   env={"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}, silence_logs=logging.ERROR)
     client = Client(cluster if cluster is not None else scheduler)
     try:
         futures = [client.submit(execute, spec, out, 1, key=f"ritzhrta-{i}-{spec.key}", pure=False,

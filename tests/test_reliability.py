@@ -479,3 +479,19 @@ def test_summary_names_the_settings_a_run_does_not_use(tmp_path):
                  "--no-progress", "--tol", "10"]) == 0
     unused = json.loads((out / "summary.json").read_text())["settings_not_used"]
     assert "lr" not in unused and "optimizer" not in unused
+
+
+def test_ctrl_c_in_a_dask_sweep_is_one_line(tmp_path):
+    """Issue 27: Ctrl-C reaches the whole process group; the workers ignore it (the parent stops the
+    sweep and closes the cluster) and nothing prints a traceback."""
+    import signal
+
+    cmd = [sys.executable, "-m", "ritzhrta", "compare", "approx1d", "--loss", "l2", "--k", "1", "--schedules",
+           "baseline,homotopy", "--steps", "40000", "--seeds", "2", "--workers", "2", "--out", str(tmp_path / "sw")]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    time.sleep(10)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-2000:]
+    assert "Traceback" not in err and "ritzhrta: interrupted" in err and "WARNING" not in err
