@@ -495,3 +495,13 @@ def test_ctrl_c_in_a_dask_sweep_is_one_line(tmp_path):
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err[-2000:]
     assert "Traceback" not in err and "ritzhrta: interrupted" in err and "WARNING" not in err
+
+
+def test_a_lock_left_by_a_killed_process_is_not_stale(tmp_path):
+    out = tmp_path / "run"
+    code = ("import os, sys; from pathlib import Path; from ritzhrta.lock import run_folder_lock\n"
+            f"with run_folder_lock(Path({str(out)!r})):\n    os.kill(os.getpid(), 9)")
+    proc = subprocess.run([sys.executable, "-c", code])
+    assert proc.returncode == -9 and (out / ".lock").exists()
+    assert main(["solve", "approx1d", "--steps", "2", "--width", "4", "--out", str(out), "--force", "--no-progress",
+                 "--tol", "10"]) == 0
