@@ -2,7 +2,7 @@
 
 −Δu = f on the unit disk, u = h on the circle, with u* = sin(πx)·cos(πy/2) used only to
 check the result. One least-squares solve of the strong-form residual on a random layer of
-tanh features (the default route of ``ritzhrta solve``), on the disk's polar Gauss rule, with
+Gaussian features (the default route of ``ritzhrta solve``), on the disk's polar Gauss rule, with
 the two-draw error estimate. The previous route (Ritz energy, σ^5 features, Nitsche) is the
 control: ``--full`` prints both.
 
@@ -37,7 +37,7 @@ problem = Problem(Disk((0, 0), 1.0), source=lambda x: 1.25 * PI ** 2 * exact(x),
 torch.manual_seed(0)
 net = RandomFeatureNet(problem.domain, WIDTH).double()
 result = solve(problem, net, (Stage(1, 1.0, trainer="galerkin"),), loss=ResidualLoss(), progress=False)
-print(f"disk, tanh features + residual, width {WIDTH}: rel H1 {result.errors['h1']:.2e}, rel L2 "
+print(f"disk, Gaussian features + residual, width {WIDTH}: rel H1 {result.errors['h1']:.2e}, rel L2 "
       f"{result.errors['l2']:.2e} in {result.cpu_seconds:.2f} CPU-s; estimate {result.estimate['h1']:.2e}")
 
 if FULL:  # the control: the Ritz energy on σ^5 features with Nitsche's method

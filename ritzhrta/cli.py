@@ -95,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "domains with the galerkin trainer, else normal")
     p.add_argument("--features", choices=FEATURES,
                    help="hidden layer: sigma (σ_s^k, the paper's) or an analytic random layer (tanh, sin, gauss; "
-                        "galerkin trainer). Default: tanh for 2D PDE problems on boxes, disks and polygons (the "
+                        "galerkin trainer). Default: gauss for 2D PDE problems on boxes, disks and polygons (the "
                         "residual route), else sigma")
     p.add_argument("--feature-scale", type=float, metavar="SCALE",
                    help="spread of analytic features' weights in units of 1/L (L: the domain's size; default 2)")
@@ -148,10 +148,10 @@ def _pair(text: str | None, flag: str, form: str, kinds: tuple) -> list | None:
 # solve of the Ritz energy in float64 on σ_1^5 features, Dirichlet data built into the net.
 GALERKIN_ROUTE = {"loss": "ritz", "width": 500, "k": 5, "dtype": "float64", "schedule": "1:1"}
 # 2D PDE problems on boxes, disks and polygons with a smooth coefficient (issue 23): the strong-form
-# residual solved by least squares on analytic tanh features (benchmarks/results/features.md:
-# poisson2d-dirichlet 2.4e-10, screened-poisson2d 1.7e-11 at width 400).
+# residual solved by least squares on analytic Gaussian features (benchmarks/results/features.md:
+# width 400: poisson2d-dirichlet 4.6e-12, screened-poisson2d 3.1e-13, 30-50x below tanh features).
 RESIDUAL_ROUTE = {"loss": "residual", "width": 400, "k": 3, "dtype": "float64", "schedule": "1:1",
-                  "features": "tanh"}
+                  "features": "gauss"}
 # On a MeshDomain (issue 14): every kink through a point of the domain; width 1000 in 2D.
 MESH_ROUTE = {"width": 1000, "init": "kinks"}
 # Options that only mean something for gradient training (Adam/SGD steps).

@@ -92,7 +92,7 @@ def two_draw_estimate(net: nn.Module, other: nn.Module, problem) -> float:
 
 
 def reference_solve(problem, seed: int = 7919):
-    """An independent residual-route solve of ``problem`` (tanh features, float64, width
+    """An independent residual-route solve of ``problem`` (the default analytic features, float64, width
     :data:`REFERENCE_WIDTH`) with its own two-draw estimate: (net, estimate dict)."""
     from .features import RandomFeatureNet
     from .residual import ResidualLoss

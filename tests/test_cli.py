@@ -114,7 +114,7 @@ def test_export_and_plot_from_a_run_folder(tmp_path, capsys):
 
 def test_default_route_for_pde_problems_is_the_galerkin_solve(tmp_path, capsys):
     """No --trainer on a 2D PDE problem on a box: one float64 least-squares solve of the
-    strong-form residual on tanh features, with the two-draw estimate (issue 23); --loss ritz
+    strong-form residual on Gaussian features, with the two-draw estimate (issue 23); --loss ritz
     keeps the Ritz route on σ^5 features with the Dirichlet data built in (issue 11)."""
     out_dir = tmp_path / "g"
     code, out, _ = run(["solve", "poisson2d-dirichlet", "--width", "200", "--resolution", "10",
@@ -123,7 +123,7 @@ def test_default_route_for_pde_problems_is_the_galerkin_solve(tmp_path, capsys):
     summary = json.loads((out_dir / "summary.json").read_text())
     config = summary["config"]
     assert (config["trainer"], config["loss"], config["features"], config["dtype"]) == \
-        ("galerkin", "residual", "tanh", "float64")
+        ("galerkin", "residual", "gauss", "float64")
     assert summary["steps"] == 1 and summary["errors"]["h1"] < 1e-5
     est = summary["estimate"]
     assert est["method"] == "two-draw" and est["resolved"] and est["h1"] < 1e-5
