@@ -127,7 +127,7 @@ def table(rows: list[dict], ngs: list[dict]) -> str:
                 "| problem | target rel H¹ | best anchor CPU-s (method, mesh) | ritzhrta residual-gauss CPU-s (width) | ratio |",
                 "|---|---|---|---|---|"]
         for p in sorted({r["problem"] for r in ngs}):
-            for target in (1e-4, 1e-5, 1e-6, 1e-7, 1e-8):
+            for target in (1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-11):
                 cand = [r for r in ngs if r["problem"] == p and float(r["rel_h1"]) <= target]
                 best = min(cand, key=lambda r: float(r["cpu_s"])) if cand else None
                 ours = []
