@@ -71,3 +71,17 @@ def test_mesh_domain(monkeypatch, tmp_path):
 def test_poisson3d(monkeypatch, tmp_path):
     m = load("poisson3d", monkeypatch, tmp_path)
     assert m.result.errors["h1"] < 2e-2 and m.plot.exists() and m.vtu.exists()
+
+
+def test_the_readme_snippets_run_as_written():
+    """The README's first snippet (the residual route) and its own-problem snippet, as written."""
+    import re
+
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert len(blocks) == 3
+    scope: dict = {}
+    exec(compile(blocks[0], "README-1", "exec"), scope)
+    assert scope["result"].errors["h1"] < 1e-10 and 0.2 < scope["result"].estimate["h1"] / scope["result"].errors["h1"] < 5
+    exec(compile(blocks[2], "README-3", "exec"), scope)
+    assert scope["problem"].domain.measure > 3

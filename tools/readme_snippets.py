@@ -1,4 +1,4 @@
-"""The README's quick-start snippets (Gauss–Newton, Galerkin + Nitsche, exact BC), run as written
+"""The quick-start snippets of docs/GUIDE.md (Gauss–Newton, Galerkin + Nitsche, exact BC), run as written
 with a given torch thread count; prints the numbers the README quotes.
 
     python tools/readme_snippets.py 1 ; python tools/readme_snippets.py 2   # output: benchmarks/results/readme_snippets.txt
