@@ -95,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "domains with the galerkin trainer, else normal")
     p.add_argument("--features", choices=FEATURES,
                    help="hidden layer: sigma (σ_s^k, the paper's) or an analytic random layer (tanh, sin, gauss; "
-                        "galerkin trainer). Default: gauss for 2D PDE problems on boxes, disks and polygons (the "
+                        "galerkin trainer). Default: gauss for 2D/3D PDE problems on boxes, disks and polygons (the "
                         "residual route), else sigma")
     p.add_argument("--feature-scale", type=float, metavar="SCALE",
                    help="spread of analytic features' weights in units of 1/L (L: the domain's size; default 2)")
@@ -147,11 +147,13 @@ def _pair(text: str | None, flag: str, form: str, kinds: tuple) -> list | None:
 # The default route for PDE problems (issue 11, benchmarks/results/vs_peers.md): one Galerkin
 # solve of the Ritz energy in float64 on σ_1^5 features, Dirichlet data built into the net.
 GALERKIN_ROUTE = {"loss": "ritz", "width": 500, "k": 5, "dtype": "float64", "schedule": "1:1"}
-# 2D PDE problems on boxes, disks and polygons with a smooth coefficient (issue 23): the strong-form
-# residual solved by least squares on analytic Gaussian features (benchmarks/results/features.md:
-# width 400: poisson2d-dirichlet 4.6e-12, screened-poisson2d 3.1e-13, 30-50x below tanh features).
+# PDE problems on boxes, disks and polygons (2D, 3D) with a smooth coefficient (issue 23): the strong-
+# form residual solved by least squares on analytic Gaussian features (benchmarks/results/features.md:
+# width 400: poisson2d-dirichlet 4.6e-12, screened-poisson2d 3.1e-13, 30-50x below tanh features;
+# estimate.md: poisson3d-dirichlet at width 800 against the Ritz route's 8e-4 - 2.7e-3 at width 500).
 RESIDUAL_ROUTE = {"loss": "residual", "width": 400, "k": 3, "dtype": "float64", "schedule": "1:1",
                   "features": "gauss"}
+RESIDUAL_WIDTH = {2: 400, 3: 800}
 # On a MeshDomain (issue 14): every kink through a point of the domain; width 1000 in 2D.
 MESH_ROUTE = {"width": 1000, "init": "kinks"}
 # Options that only mean something for gradient training (Adam/SGD steps).
@@ -197,7 +199,7 @@ def _route(args) -> dict:
         base = dict(base, loss="l2")
     residual = trainer == "galerkin" and _residual_route(args, problem)
     if residual:
-        base = RESIDUAL_ROUTE
+        base = dict(RESIDUAL_ROUTE, width=RESIDUAL_WIDTH[problem.dim])
     if trainer == "galerkin" and hasattr(problem.domain, "tag_index") and problem.dim == 2:
         # 2D mesh domains (issue 14, plate-hole against the FEM reference, 3 seeds,
         # benchmarks/results/mesh_problems.md): width 1000 with the kinks inside the domain
@@ -218,11 +220,11 @@ def _route(args) -> dict:
 
 
 def _residual_route(args, problem) -> bool:
-    """Whether the default galerkin trainer takes the residual route: a 2D PDE problem on a
-    box, disk or polygon without an interface, and no option that asks for the Ritz route."""
+    """Whether the default galerkin trainer takes the residual route: a 2D or 3D PDE problem on
+    a box, disk or polygon without an interface, and no option that asks for the Ritz route."""
     from .problem import Problem
 
-    if not isinstance(problem, Problem) or problem.dim != 2 or problem.interface is not None:
+    if not isinstance(problem, Problem) or problem.dim not in RESIDUAL_WIDTH or problem.interface is not None:
         return False
     if hasattr(problem.domain, "tag_index") or args.features == "sigma":
         return False
