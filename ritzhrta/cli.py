@@ -23,6 +23,7 @@ from .cli_usage import UsageError, usage
 from .domains import METHODS
 from .losses import DIRICHLET
 from .networks import INITS
+from .routes import GALERKIN_ROUTE, RESIDUAL_ROUTE
 from .runs import FEATURES, LOSSES, RunConfig, config_file, latest_checkpoint, load_run, read_config, resume_run, run
 from .schedule import LR_DECAYS, OPTIMIZERS, PRESETS, TRAINERS, format_schedule, parse_schedule
 
@@ -55,8 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--schedule", help="stages 's:steps,...', ramps 'a-b:steps' from a at the stage's first step to b at its last (e.g. 0.5:3000,1:13000)")
     group.add_argument("--preset", choices=sorted(PRESETS), help="ready ladder (default: homotopy)")
     p.add_argument("--steps", type=int, help=f"total steps of a --preset (default {DEFAULT_STEPS})")
-    p.add_argument("--width", type=int, help=f"default: {GALERKIN_ROUTE['width']} (galerkin), {d.width} (others)")
-    p.add_argument("--k", type=int, help=f"power of σ_s^k (default: {GALERKIN_ROUTE['k']} galerkin, {d.k} others)")
+    p.add_argument("--width", type=int, help=f"default: {RESIDUAL_ROUTE['width']} in 2D / 800 in 3D (residual "
+                   f"route), {GALERKIN_ROUTE['width']} (--loss ritz), 80 (gauss-newton), 200 (alternating), "
+                   f"{d.width} (adam)")
+    p.add_argument("--k", type=int, help=f"power of σ_s^k (default: {GALERKIN_ROUTE['k']} galerkin, 1 alternating, "
+                   f"{d.k} others)")
     p.add_argument("--depth", type=int, default=d.depth, help="hidden layers (1: two-layer net)")
     p.add_argument("--standard-scaling", action="store_true", help="γ = 0 instead of the NTK scaling γ = 1")
     p.add_argument("--lr", type=float, help=f"default {d.lr}")
@@ -144,42 +148,25 @@ def _pair(text: str | None, flag: str, form: str, kinds: tuple) -> list | None:
         raise UsageError(f"{flag} expects {form}, got {text!r}") from None
 
 
-# The default route for PDE problems (issue 11, benchmarks/results/vs_peers.md): one Galerkin
-# solve of the Ritz energy in float64 on σ_1^5 features, Dirichlet data built into the net.
-GALERKIN_ROUTE = {"loss": "ritz", "width": 500, "k": 5, "dtype": "float64", "schedule": "1:1"}
-# PDE problems on boxes, disks and polygons (2D, 3D) with a smooth coefficient (issue 23): the strong-
-# form residual solved by least squares on analytic Gaussian features (benchmarks/results/features.md:
-# width 400: poisson2d-dirichlet 4.6e-12, screened-poisson2d 3.1e-13, 30-50x below tanh features;
-# estimate.md: poisson3d-dirichlet at width 800 against the Ritz route's 8e-4 - 2.7e-3 at width 500).
-RESIDUAL_ROUTE = {"loss": "residual", "width": 400, "k": 3, "dtype": "float64", "schedule": "1:1",
-                  "features": "gauss"}
-RESIDUAL_WIDTH = {2: 400, 3: 800}
-# On a MeshDomain (issue 14): every kink through a point of the domain; width 1000 in 2D.
-MESH_ROUTE = {"width": 1000, "init": "kinks"}
 # Options that only mean something for gradient training (Adam/SGD steps).
 _GRADIENT_ONLY = ("preset", "steps", "lr", "optimizer", "lr_decay", "keep_optimizer", "compile", "plateau",
                   "resample_every")
 
 
 def _route(args) -> dict:
-    """The trainer and the defaults it brings, from ``--trainer`` and the problem's kind.
-
-    No ``--trainer``: galerkin for a PDE problem, gradient (Adam, the paper's HRTA) for a
-    function to approximate. Options left out take the route's defaults; an option of
-    gradient training given to the galerkin default is refused (it would be ignored)."""
-    from .exact_bc import supports_exact
-    from .polygon import Polygon
+    """The trainer and the defaults it brings (:func:`ritzhrta.routes.choose`), after refusing
+    options that the chosen trainer would ignore: an option of gradient training given to the
+    galerkin default (use --trainer adam)."""
     from .problem import Problem
+    from .routes import choose
 
-    d = RunConfig(problem="")
     problem = problems.get(args.problem, mesh=args.mesh)
     trainer = "gradient" if args.trainer == "adam" else args.trainer
-    if trainer is None:
-        trainer = "galerkin" if isinstance(problem, Problem) else "gradient"
+    if trainer is None and isinstance(problem, Problem):
         given = [name for name in _GRADIENT_ONLY if getattr(args, name) not in (None, False, 0)]
-        if trainer == "galerkin" and args.schedule and any(st.steps > 1 for st in parse_schedule(args.schedule)):
+        if args.schedule and any(st.steps > 1 for st in parse_schedule(args.schedule)):
             given.append("schedule")
-        if trainer == "galerkin" and given:
+        if given:
             flags = ", ".join("--" + name.replace("_", "-") for name in given)
             raise UsageError(f"{flags} set gradient training, but the default trainer for PDE problems is "
                              "galerkin (one output solve per stage: --schedule 0.5:1,1:1); add --trainer adam "
@@ -187,48 +174,8 @@ def _route(args) -> dict:
     if args.trainer == "adam" and args.optimizer not in (None, "adam"):
         raise UsageError(f"--trainer adam and --optimizer {args.optimizer} disagree; use --trainer gradient "
                          f"--optimizer {args.optimizer}")
-    base = GALERKIN_ROUTE if trainer == "galerkin" else {"loss": d.loss, "width": d.width, "k": d.k,
-                                                          "dtype": d.dtype}
-    if trainer == "galerkin" and isinstance(problem, Problem):
-        # exact on boxes and disks (measured); polygons get Nitsche: the lift ĥ = h is the exact
-        # solution's formula in poisson2d-lshape, and the polygon φ's corner kink limits the rate
-        dirichlet = "exact" if supports_exact(problem) and not isinstance(problem.domain, Polygon) else "nitsche"
-    else:
-        dirichlet = d.dirichlet
-    if trainer == "galerkin" and not isinstance(problem, Problem):
-        base = dict(base, loss="l2")
-    residual = trainer == "galerkin" and _residual_route(args, problem)
-    if residual:
-        base = dict(RESIDUAL_ROUTE, width=RESIDUAL_WIDTH[problem.dim])
-    if trainer == "galerkin" and hasattr(problem.domain, "tag_index") and problem.dim == 2:
-        # 2D mesh domains (issue 14, plate-hole against the FEM reference, 3 seeds,
-        # benchmarks/results/mesh_problems.md): width 1000 with the kinks inside the domain
-        # 7.4e-3–9.7e-3, width 500 9.9e-3–1.15e-2; 3D meshes keep width 500 (89 000 points)
-        base = dict(base, width=MESH_ROUTE["width"])
-    chosen = {"trainer": trainer, "dirichlet": args.dirichlet or dirichlet}
-    mesh_default = trainer == "galerkin" and hasattr(problem.domain, "tag_index")
-    chosen["init"] = args.init or (MESH_ROUTE["init"] if mesh_default else d.init)
-    for key in ("loss", "width", "k", "dtype"):
-        chosen[key] = getattr(args, key) if getattr(args, key) is not None else base[key]
-    if chosen["loss"] != "ritz" and args.dirichlet is None:
-        chosen["dirichlet"] = d.dirichlet
-    chosen["default_schedule"] = base.get("schedule")
-    chosen["features"] = args.features or base.get("features", "sigma")
-    if chosen["features"] != "sigma" and args.dirichlet is None and chosen["dirichlet"] == "exact":
-        chosen["dirichlet"] = "nitsche"  # the exact lift wraps σ networks only
-    return chosen
-
-
-def _residual_route(args, problem) -> bool:
-    """Whether the default galerkin trainer takes the residual route: a 2D or 3D PDE problem on
-    a box, disk or polygon without an interface, and no option that asks for the Ritz route."""
-    from .problem import Problem
-
-    if not isinstance(problem, Problem) or problem.dim not in RESIDUAL_WIDTH or problem.interface is not None:
-        return False
-    if hasattr(problem.domain, "tag_index") or args.features == "sigma":
-        return False
-    return args.loss in (None, "residual") and args.k is None and args.dirichlet is None and args.init is None
+    return choose(problem, trainer=trainer, loss=args.loss, width=args.width, k=args.k, dtype=args.dtype,
+                  dirichlet=args.dirichlet, init=args.init, features=args.features)
 
 
 def _given(value, name: str):

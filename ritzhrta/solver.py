@@ -29,7 +29,8 @@ from .steps import CompiledStep
 __all__ = ["solve", "DivergenceError", "default_quadrature"]
 
 
-def solve(problem, net: nn.Module, schedule: Sequence[Stage], *, loss: Callable = H1Loss(),
+def solve(problem, net: nn.Module | None = None, schedule: Sequence[Stage] | None = None, *,
+          loss: Callable | None = None,
           lr: float = 1e-3, points: int | None = None, sampling: str | None = None,
           boundary_points: int | None = None, resample_every: int = 0, seed: int = 0,
           closed_form: bool = True, eval_points: Points | None = None,
@@ -40,7 +41,11 @@ def solve(problem, net: nn.Module, schedule: Sequence[Stage], *, loss: Callable 
           estimate: bool = True, tol: float = DEFAULT_TOL) -> Result:
     """Train ``net`` on ``problem`` through the stages of ``schedule`` and return a :class:`Result`.
 
-    loss: a loss object (:class:`~ritzhrta.losses.H1Loss`, ``L2Loss``, ``RitzLoss(beta=...)``)
+    ``solve(problem)`` alone runs the default route of ``ritzhrta solve NAME``
+    (:func:`ritzhrta.routes.default_config`: network, schedule and loss chosen for the problem's
+    kind, seed 0).
+
+    loss: a loss object (:class:`~ritzhrta.losses.H1Loss` by default, ``L2Loss``, ``RitzLoss(beta=...)``)
     or any callable (net, problem, interior, boundary) -> scalar (gradient stages only).
     points/sampling: number and kind ("grid" | "random" | "sobol") of interior training
     points (default: the problem's suggestion); boundary_points defaults to 4·sqrt(points)
@@ -70,6 +75,16 @@ def solve(problem, net: nn.Module, schedule: Sequence[Stage], *, loss: Callable 
     :class:`~ritzhrta.estimate.UnresolvedWarning` is issued.
     """
     tol = check_tol(tol)
+    if net is None and schedule is None:
+        from .routes import default_config
+
+        config = default_config(problem)
+        schedule = config.stages()
+        net = config.build_model(problem, schedule[0].s_at(0))
+        loss = config.build_loss() if loss is None else loss
+    elif net is None or schedule is None:
+        raise ValueError("give both net and schedule, or neither (solve(problem): the default route)")
+    loss = H1Loss() if loss is None else loss
     if not (isinstance(lr_scale, (int, float)) and math.isfinite(lr_scale) and lr_scale > 0):
         raise ValueError(f"lr_scale must be a finite number > 0, got {lr_scale!r}")
     if isinstance(loss, str):

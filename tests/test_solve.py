@@ -157,3 +157,19 @@ def test_compiled_steps_match_eager():
     # for near-zero gradients: measured agreement 7.5e-7 relative over 15 steps, not bitwise
     assert runs[1].history.loss == pytest.approx(runs[0].history.loss, rel=1e-5)
     assert runs[0].compiled_steps == 0 and runs[1].compiled_steps == 15  # no silent fallback to eager
+
+
+@pytest.mark.parametrize("name", ["poisson2d-dirichlet", "poisson2d-lshape"])
+def test_solve_of_a_problem_alone_runs_the_cli_default_route(name, tmp_path):
+    """Issue 22: the measured defaults live in ritzhrta.routes, used by solve() and the CLI alike."""
+    import json
+
+    from ritzhrta.cli import main
+
+    torch.set_num_threads(1)
+    result = solve(problems.get(name), progress=False)
+    assert main(["solve", name, "--threads", "1", "--out", str(tmp_path / "r"), "--no-progress"]) == 0
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text())
+    assert result.errors == summary["errors"] and summary["config"]["loss"] == "residual"
+    with pytest.raises(ValueError, match="both net and schedule"):
+        solve(problems.get(name), net=torch.nn.Linear(2, 1))

@@ -1,0 +1,101 @@
+"""The measured default routes: which trainer, loss, network and schedule a run gets for the
+settings a user leaves out. One place, used by ``ritzhrta solve NAME`` and by
+``solve(problem)`` alike (issue 22); the numbers behind each choice are in the comments.
+"""
+from __future__ import annotations
+
+__all__ = ["GALERKIN_ROUTE", "RESIDUAL_ROUTE", "RESIDUAL_WIDTH", "MESH_ROUTE", "TRAINER_ROUTES", "choose",
+           "default_config"]
+
+# The Ritz route (issue 11, benchmarks/results/vs_peers.md; `--loss ritz`): one Galerkin solve of the
+# Ritz energy in float64 on σ_1^5 features, Dirichlet data built into the net.
+GALERKIN_ROUTE = {"loss": "ritz", "width": 500, "k": 5, "dtype": "float64", "schedule": "1:1"}
+# PDE problems on boxes, disks and polygons (2D, 3D) with a smooth coefficient (issue 23): the strong-
+# form residual solved by least squares on analytic Gaussian features (benchmarks/results/features.md:
+# width 400: poisson2d-dirichlet 4.6e-12, screened-poisson2d 3.1e-13, 30-50x below tanh features;
+# estimate.md: poisson3d-dirichlet at width 800 against the Ritz route's 8e-4 - 2.7e-3 at width 500).
+RESIDUAL_ROUTE = {"loss": "residual", "width": 400, "k": 3, "dtype": "float64", "schedule": "1:1",
+                  "features": "gauss"}
+RESIDUAL_WIDTH = {2: 400, 3: 800}
+# On a MeshDomain (issue 14): every kink through a point of the domain; width 1000 in 2D.
+MESH_ROUTE = {"width": 1000, "init": "kinks"}
+# The trainers' own defaults when they are named without a size (benchmarks/results/trainer_routes.md:
+# each finishes poisson2d-neumann and poisson2d-dirichlet in seconds; the Adam defaults would run
+# 6000 Gauss–Newton iterations on width 1000).
+TRAINER_ROUTES = {
+    "gauss-newton": {"width": 80, "k": 3, "dtype": "float64", "schedule": "0.5:5,1:10"},
+    "alternating": {"width": 200, "k": 1, "dtype": "float64", "schedule": "0.5:10,1:10"},
+}
+# The gradient trainer (the paper's HRTA): RunConfig's defaults (Adam, H¹ loss, σ_s^3, width 1000,
+# float32, homotopy 0.5 -> 1 over 6000 steps).
+
+
+def choose(problem, trainer: str | None = None, loss: str | None = None, width: int | None = None,
+           k: int | None = None, dtype: str | None = None, dirichlet: str | None = None, init: str | None = None,
+           features: str | None = None) -> dict:
+    """The settings of a run on ``problem`` for the ones given (None: left to the route).
+
+    No trainer: galerkin for a PDE problem, gradient (Adam) for a function to approximate.
+    Returns trainer, loss, width, k, dtype, dirichlet, init, features and the route's
+    ``default_schedule`` (None: the gradient presets)."""
+    from .exact_bc import supports_exact
+    from .polygon import Polygon
+    from .problem import Problem
+    from .runs import RunConfig
+
+    d = RunConfig(problem="")
+    pde = isinstance(problem, Problem)
+    trainer = trainer or ("galerkin" if pde else "gradient")
+    base = {"loss": d.loss, "width": d.width, "k": d.k, "dtype": d.dtype}
+    base.update(TRAINER_ROUTES.get(trainer, {}))
+    if trainer == "galerkin":
+        base = dict(GALERKIN_ROUTE) if pde else dict(GALERKIN_ROUTE, loss="l2")
+    default_dirichlet = d.dirichlet
+    if trainer == "galerkin" and pde:
+        # exact on boxes, disks and 2D meshes (measured); polygons get Nitsche: the polygon φ's corner
+        # kink limits the rate (tests/test_exact_bc.py, boundary-only lift)
+        default_dirichlet = "exact" if supports_exact(problem) and not isinstance(problem.domain, Polygon) \
+            else "nitsche"
+    given = {"loss": loss, "k": k, "dirichlet": dirichlet, "init": init, "features": features}
+    if trainer == "galerkin" and _residual_route(problem, given):
+        base = dict(RESIDUAL_ROUTE, width=RESIDUAL_WIDTH[problem.dim])
+    mesh = trainer == "galerkin" and hasattr(problem.domain, "tag_index")
+    if mesh and problem.dim == 2:
+        # 2D mesh domains (issue 14, plate-hole against the FEM reference, 3 seeds,
+        # benchmarks/results/mesh_problems.md): width 1000 with the kinks inside the domain
+        # 7.4e-3–9.7e-3, width 500 9.9e-3–1.15e-2; 3D meshes keep width 500 (89 000 points)
+        base = dict(base, width=MESH_ROUTE["width"])
+    chosen = {"trainer": trainer, "dirichlet": dirichlet or default_dirichlet,
+              "init": init or (MESH_ROUTE["init"] if mesh else d.init)}
+    for key, value in (("loss", loss), ("width", width), ("k", k), ("dtype", dtype)):
+        chosen[key] = value if value is not None else base[key]
+    if chosen["loss"] != "ritz" and dirichlet is None:
+        chosen["dirichlet"] = d.dirichlet
+    chosen["default_schedule"] = base.get("schedule")
+    chosen["features"] = features or base.get("features", "sigma")
+    if chosen["features"] != "sigma" and dirichlet is None and chosen["dirichlet"] == "exact":
+        chosen["dirichlet"] = "nitsche"  # the exact lift wraps σ networks only
+    return chosen
+
+
+def _residual_route(problem, given: dict) -> bool:
+    """The residual route: a 2D or 3D PDE problem on a box, disk or polygon without an
+    interface, and no setting that asks for the Ritz route (a loss, k, Dirichlet mode, init)."""
+    from .problem import Problem
+
+    if not isinstance(problem, Problem) or problem.dim not in RESIDUAL_WIDTH or problem.interface is not None:
+        return False
+    if hasattr(problem.domain, "tag_index") or given["features"] == "sigma":
+        return False
+    return given["loss"] in (None, "residual") and all(given[key] is None for key in ("k", "dirichlet", "init"))
+
+
+def default_config(problem, **given):
+    """A :class:`~ritzhrta.runs.RunConfig` of the default route for ``problem`` (a Problem or
+    Target object; ``given``: settings of :func:`choose` to fix)."""
+    from .runs import RunConfig
+    from .schedule import PRESETS, format_schedule
+
+    chosen = choose(problem, **given)
+    schedule = chosen.pop("default_schedule") or format_schedule(PRESETS["homotopy"](6000))
+    return RunConfig(problem=getattr(problem, "name", "") or "", schedule=schedule, **chosen)
