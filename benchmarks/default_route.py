@@ -1,6 +1,7 @@
-"""The default `ritzhrta solve` route for PDE problems, from the CLI, at a few widths.
+"""The Ritz route of `ritzhrta solve` for PDE problems (the default until issue 23, now
+``--loss ritz``), from the CLI, at a few widths.
 
-No options but ``--width`` (and ``--threads 1``): the Galerkin solve of the Ritz energy on σ^5
+No options but ``--loss ritz --width`` (and ``--threads 1``): the Galerkin solve of the Ritz energy on σ^5
 features in float64, Dirichlet data built in on boxes and disks (Nitsche elsewhere); no exact
 solution used. CPU seconds as ``summary.json`` reports them (the whole solve, evaluation
 excluded), relative errors on the 16384 held-out points. Control: ``--trainer adam`` (the
@@ -44,7 +45,7 @@ def main(argv=None) -> int:
     rows = []
     for name in PROBLEMS[:1] if args.quick else PROBLEMS:
         for width in (40,) if args.quick else [int(w) for w in args.widths.split(",")]:
-            command = [name, "--width", str(width)]
+            command = [name, "--loss", "ritz", "--width", str(width)]
             rows.append({"command": "ritzhrta solve " + " ".join(command), **solve(command)})
             print(rows[-1], flush=True)
         if not args.quick and not args.no_control:
