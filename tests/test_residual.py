@@ -63,8 +63,9 @@ def test_feature_net_has_no_homotopy_and_checks_its_input():
 
 
 def test_loss_value_equals_its_rows():
-    """ResidualLoss(net) = ‖M c − y‖² with the rows of the output solve (Dirichlet and Neumann parts)."""
-    for name in ("poisson2d-dirichlet", "screened-poisson2d", "poisson2d-neumann"):
+    """ResidualLoss(net) = ‖M c − y‖² with the rows of the output solve (Dirichlet and Neumann parts,
+    a variable coefficient: the ∇a·∇u term in both)."""
+    for name in ("poisson2d-dirichlet", "screened-poisson2d", "poisson2d-neumann", "smooth-coefficient"):
         problem = problems.get(name)
         torch.manual_seed(1)
         net = RandomFeatureNet(problem.domain, 40).double()
