@@ -165,7 +165,8 @@ def data_aware_init(net: TwoLayerNet, points: Points, jitter: float = 1e-2, seed
 def alternating_fit(net: TwoLayerNet, problem: Problem | Target, points: Points, loss: L2Loss = L2Loss(),
                     iterations: int = 50, ridge: float = DEFAULT_RIDGE, tol: float = 1e-6, patience: int = 5,
                     steps: tuple[float, ...] = (1.0, 0.5, 0.25, 0.125),
-                    callback: Callable[[int, float], None] | None = None) -> list[float]:
+                    callback: Callable[[int, float], None] | None = None, resume: dict | None = None,
+                    stop: Callable[[], bool] | None = None, saved: dict | None = None) -> list[float]:
     """Alternate exact output and hidden solves; keep the best iterate. Returns the loss
     after each iteration (non-monotone); the net ends at the best of them (or its start).
 
@@ -180,7 +181,10 @@ def alternating_fit(net: TwoLayerNet, problem: Problem | Target, points: Points,
         with torch.no_grad():
             return float(loss(net, problem, points).detach())
 
-    best, best_state, stall, losses = current(), _snapshot(net), 0, []
+    if resume:  # continue a run stopped after an iteration (see ``stop``)
+        best, best_state, stall, losses = resume["best"], resume["best_state"], resume["stall"], []
+    else:
+        best, best_state, stall, losses = current(), _snapshot(net), 0, []
     for it in range(iterations):
         fit_output_layer(net, problem, points, loss=loss, ridge=ridge)
         with torch.no_grad():
@@ -198,6 +202,10 @@ def alternating_fit(net: TwoLayerNet, problem: Problem | Target, points: Points,
             stall += 1
         if stall >= patience:
             break
+        if stop is not None and stop() and it + 1 < iterations:  # resumable: see gauss_newton_fit
+            if saved is not None:
+                saved.update(best=best, best_state=best_state, stall=stall)
+            return losses
     _restore(net, best_state)
     return losses
 

@@ -181,10 +181,14 @@ def gauss_newton_fit(net: nn.Module, problem, interior: Points, boundary: Points
                      iterations: int = 50, damping: float = 1e-6, resolve_output: bool = True,
                      ridge: float | None = None, tol: float = 1e-9, patience: int = 5,
                      callback: Callable[[int, float], None] | None = None, solver: str = "auto",
-                     cg_iterations: int = 100, cg_tol: float = 1e-6) -> GNReport:
+                     cg_iterations: int = 100, cg_tol: float = 1e-6, resume: dict | None = None,
+                     stop: Callable[[], bool] | None = None, saved: dict | None = None) -> GNReport:
     """Gauss–Newton / Levenberg–Marquardt iterations on all parameters (module docstring).
     ``solver``: "dense", "cg" (matrix-free) or "auto" (dense up to :data:`DENSE_LIMIT`
-    parameters). The network ends at the best iterate; returns the :class:`GNReport`."""
+    parameters). The network ends at the best iterate; returns the :class:`GNReport`.
+    ``stop()`` is asked after every iteration: when it says so, the damping, stall count and
+    best iterate go into ``saved``, the network stays at its current iterate, and
+    ``resume=saved`` continues exactly where it stopped."""
     check_gauss_newton(net, loss, solver)
     p_count = sum(q.numel() for q in net.parameters() if q.requires_grad)
     matrix_free = solver == "cg" or (solver == "auto" and p_count > DENSE_LIMIT)
@@ -202,9 +206,12 @@ def gauss_newton_fit(net: nn.Module, problem, interior: Points, boundary: Points
         value.backward()
         return torch.cat([q.grad.reshape(-1) for q in params]).double()
 
-    best, best_state = current(), _snapshot(net)
+    if resume:
+        best, best_state, mu, stall = resume["best"], resume["best_state"], resume["mu"], resume["stall"]
+    else:
+        best, best_state = current(), _snapshot(net)
+        mu, stall = damping, 0
     report = GNReport([], [], [])
-    mu, stall = damping, 0
     for it in range(iterations):
         if resolve_output:
             fit_output_layer(net, problem, interior, loss, boundary=boundary, ridge=ridge)
@@ -246,6 +253,10 @@ def gauss_newton_fit(net: nn.Module, problem, interior: Points, boundary: Points
             stall += 1
         if stall >= patience:
             break
+        if stop is not None and stop() and it + 1 < iterations:
+            if saved is not None:
+                saved.update(best=best, best_state=best_state, mu=mu, stall=stall)
+            return report
     net.load_state_dict(best_state)
     return report
 

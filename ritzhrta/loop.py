@@ -71,6 +71,7 @@ class RunState:
     opt_stage: int = -1
     elapsed: float = 0.0
     cpu_elapsed: float = 0.0  # CPU seconds of the processes before a resume
+    solver_state: dict | None = None  # a solve stage's trainer state when it stopped inside the stage
     start_wall: float = 0.0
     start_cpu: float = 0.0
 
@@ -84,7 +85,7 @@ class RunState:
                 "opt_stage": self.opt_stage, "stage": self.stage, "t": self.t,
                 "history": self.history.to_dict(), "reports": [asdict(r) for r in self.reports],
                 "rng": torch.get_rng_state(), "elapsed": time.perf_counter() - self.start_wall,
-                "cpu_elapsed": cpu_seconds() - self.start_cpu,
+                "cpu_elapsed": cpu_seconds() - self.start_cpu, "solver_state": self.solver_state,
                 "sampler_draws": run.sampler.draws, "initial_errors": dict(run.initial_errors),
                 "loss_beta": getattr(run.loss, "beta", None)}
 
@@ -94,7 +95,8 @@ class RunState:
         run.net.load_state_dict(state["net"])
         out = cls(stage=state["stage"], t=state["t"], history=History.from_dict(state["history"]),
                   reports=[StageReport(**r) for r in state["reports"]], opt_stage=state["opt_stage"],
-                  elapsed=state["elapsed"], cpu_elapsed=state.get("cpu_elapsed", 0.0))
+                  elapsed=state["elapsed"], cpu_elapsed=state.get("cpu_elapsed", 0.0),
+                  solver_state=state.get("solver_state"))
         torch.set_rng_state(state["rng"])
         run.sampler.redraw(state["sampler_draws"])
         if state["optimizer"] is not None and 0 <= out.opt_stage < len(run.stages):
@@ -270,30 +272,38 @@ def _step(run: Run, state: RunState, stage: Stage, check_before_step: bool) -> T
 
 def solve_stage(run: Run, state: RunState, bar) -> bool:
     """A stage of exact solves (alternating, galerkin, gauss-newton): one history row per
-    iteration (lr recorded as 0); True if the callback asked to stop (honoured at the stage end)."""
+    iteration (lr recorded as 0). A stop asked for (the callback, Ctrl-C) takes effect after the
+    current iteration: the trainer hands back its resumable state (damping, best iterate), which
+    the checkpoint keeps, and resume continues the stage exactly. True if it stopped."""
     p, stage = state.stage, run.stages[state.stage]
-    s, t_stage, first = stage.s_at(0), time.perf_counter(), state.step
+    s, t_stage, first = stage.s_at(0), time.perf_counter(), state.step - state.t
     run.net.set_s(s)
     stop = False
 
     def record(iteration: int, value: float) -> None:
         nonlocal stop
         _flush([(state.step, torch.tensor(value))], state.history, [], p, s, 0.0, state.start_wall)
+        state.t += 1
         bar.update(1)
         if run.callback is not None:
             stop = stop or bool(run.callback(StepInfo(state.step, p, s, value, 0.0, run.net)))
 
+    left, saved = stage.steps - state.t, {}
     try:
-        losses = SOLVERS[stage.trainer](run, stage, stage.steps - state.t, record)
+        losses = SOLVERS[stage.trainer](run, stage, left, record, resume=state.solver_state, stop=lambda: stop,
+                                        saved=saved)
     except DivergenceError:
         raise
     except FloatingPointError as err:  # a non-finite least-squares solve
         raise DivergenceError(f"{err} ({stage.trainer} stage {p + 1}, s = {s:g})") from None
-    # a stop asked for mid-stage takes effect at the stage end: a solve stage has no
-    # resumable state inside it, so stopping there keeps resume exact
-    _end_stage(run, state, StageReport(p, s, s, state.step - first, losses[0] if losses else math.nan,
-                                       min(losses) if losses else math.nan, time.perf_counter() - t_stage,
-                                       len(losses) < stage.steps - state.t))
+    if saved:  # stopped inside the stage: the checkpoint carries the trainer's state
+        state.solver_state = saved
+        return True
+    state.solver_state = None
+    stage_losses = state.history.loss[first:]
+    _end_stage(run, state, StageReport(p, s, s, state.step - first, stage_losses[0] if stage_losses else math.nan,
+                                       min(stage_losses) if stage_losses else math.nan, time.perf_counter() - t_stage,
+                                       len(losses) < left))
     return stop
 
 
@@ -308,14 +318,15 @@ def stage_ridge(stage: Stage, net: nn.Module, loss=None) -> float:
     return DEFAULT_RIDGE if stage.trainer == "alternating" else galerkin_ridge(net)
 
 
-def _alternating(run: Run, stage: Stage, iterations: int, record) -> list[float]:
+def _alternating(run: Run, stage: Stage, iterations: int, record, **resumable) -> list[float]:
     from .analytic import alternating_fit
 
     return alternating_fit(run.net, run.problem, run.sampler.interior, loss=run.loss, iterations=iterations,
-                           ridge=stage_ridge(stage, run.net), callback=record)
+                           ridge=stage_ridge(stage, run.net), callback=record, **resumable)
 
 
-def _galerkin(run: Run, stage: Stage, iterations: int, record) -> list[float]:
+def _galerkin(run: Run, stage: Stage, iterations: int, record, **resumable) -> list[float]:
+    """One output solve: nothing to resume inside it (a stop takes effect after it)."""
     from .lstsq import fit_output_layer
 
     interior, boundary = run.sampler.interior, run.sampler.boundary
@@ -327,13 +338,13 @@ def _galerkin(run: Run, stage: Stage, iterations: int, record) -> list[float]:
     return [value]
 
 
-def _gauss_newton(run: Run, stage: Stage, iterations: int, record) -> list[float]:
+def _gauss_newton(run: Run, stage: Stage, iterations: int, record, **resumable) -> list[float]:
     from .gauss_newton import gauss_newton_fit
 
     interior, boundary = run.sampler.interior, run.sampler.boundary
     loss = calibrated_loss(run.loss, run, interior, boundary)
     return gauss_newton_fit(run.net, run.problem, interior, boundary, loss, iterations=iterations,
-                            ridge=stage_ridge(stage, run.net), callback=record).losses
+                            ridge=stage_ridge(stage, run.net), callback=record, **resumable).losses
 
 
 def calibrated_loss(loss, run: Run, interior, boundary):

@@ -276,7 +276,7 @@ def test_negative_potential_and_out_config_key(tmp_path, capsys):
     assert (tmp_path / "from-config" / "summary.json").exists()
 
 
-def test_a_stop_inside_a_solve_stage_waits_for_the_stage_end_and_resume_is_exact(tmp_path):
+def test_a_stop_inside_a_solve_stage_stops_after_the_iteration_and_resume_is_exact(tmp_path):
     from ritzhrta import L2Loss, Stage, TwoLayerNet, solve
 
     pb = problems.get("approx1d")
@@ -290,7 +290,9 @@ def test_a_stop_inside_a_solve_stage_waits_for_the_stage_end_and_resume_is_exact
     saved = []
     first = solve(pb, fresh(), stages, loss=L2Loss(), progress=False, checkpoint=saved.append,
                   callback=lambda info: info.step == 2)
-    assert first.status == "stopped" and len(first.stages) == 1 and saved[-1]["stage"] == 1
+    # the stop at iteration 2 of the first stage takes effect there (issue 22), not at the stage end
+    assert first.status == "stopped" and len(first.history) == 2 and saved[-1]["stage"] == 0
+    assert saved[-1]["t"] == 2 and saved[-1]["solver_state"]["stall"] >= 0
     rest = solve(pb, fresh(), stages, loss=L2Loss(), progress=False, resume=saved[-1])
     assert rest.history.loss == whole.history.loss and rest.errors == whole.errors
 
@@ -505,3 +507,37 @@ def test_a_lock_left_by_a_killed_process_is_not_stale(tmp_path):
     assert proc.returncode == -9 and (out / ".lock").exists()
     assert main(["solve", "approx1d", "--steps", "2", "--width", "4", "--out", str(out), "--force", "--no-progress",
                  "--tol", "10"]) == 0
+
+
+@pytest.mark.parametrize("trainer, schedule, extra", [
+    ("gauss-newton", "0.5:4,1:6", dict(width=12, k=3, loss="h1")),
+    ("alternating", "0.5:4,1:6", dict(width=12, k=1, loss="h1")),
+])
+def test_a_stop_inside_a_solve_stage_takes_one_iteration_and_resume_is_exact(tmp_path, monkeypatch, trainer, schedule,
+                                                                           extra):
+    """Issue 22: Ctrl-C in a Gauss–Newton / alternating stage stops after the current iteration
+    (not at the stage end), the checkpoint keeps the trainer's state, resume equals the whole run."""
+    config = RunConfig(problem="poisson2d-neumann", schedule=schedule, trainer=trainer, dtype="float64", threads=1,
+                       tol=10.0, quadrature=[3, 4], **extra)
+    whole = run(config, tmp_path / "whole", progress=False, outputs=False)
+    out = tmp_path / "run"
+    with monkeypatch.context() as m:
+        _stop_after(m, 6)  # six checks: inside the second stage (iteration 2 of 6)
+        first = run(config, out, progress=False, outputs=False)
+    assert first.status == "interrupted" and 4 < len(first.history) < 10  # inside the second stage
+    kept = load_checkpoint(out / "checkpoint.pt")["solver_state"]
+    assert kept is not None and kept["best"] <= min(first.history.loss[4:])
+    from ritzhrta import analytic, gauss_newton
+    from ritzhrta.runs import resume_run
+
+    module, name = (gauss_newton, "gauss_newton_fit") if trainer == "gauss-newton" else (analytic, "alternating_fit")
+    real, handed = getattr(module, name), []
+
+    def spy(*args, **kwargs):
+        handed.append(kwargs.get("resume"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, spy)
+    resumed = resume_run(out, progress=False, outputs=False)
+    assert len(handed) == 1 and handed[0] is not None and handed[0]["stall"] == kept["stall"]
+    assert resumed.history.loss == whole.history.loss and resumed.errors == whole.errors
