@@ -7,7 +7,7 @@ TORCH  ?= torch==2.13.0
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.ritzhrta-installed
 
-.PHONY: demo demo-paper test install clean
+.PHONY: demo demo-paper test docs install clean
 
 install: $(STAMP)
 
@@ -29,5 +29,9 @@ demo-paper: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
+# The API reference from the docstrings (Sphinx autodoc), warnings as errors: docs/_build/html.
+docs: $(STAMP)
+	$(PY) -m sphinx -b html -q -W --keep-going docs docs/_build/html
+
 clean:
-	rm -rf $(VENV) runs build *.egg-info
+	rm -rf $(VENV) runs build *.egg-info docs/_build

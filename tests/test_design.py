@@ -262,3 +262,13 @@ def test_every_seam_of_the_mutation_check_is_in_the_source():
         sys.path.pop(0)
     missing = [(path, old[:60]) for path, old, _, _ in mutation_check.SEAMS if old not in (ROOT / path).read_text()]
     assert missing == [] and len(mutation_check.SEAMS) >= 60
+
+
+def test_the_api_reference_builds_without_warnings(tmp_path):
+    """`make docs`: Sphinx autodoc over the library, warnings as errors (issue 22)."""
+    pytest.importorskip("sphinx")
+    proc = subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-q", "-W", "--keep-going",
+                           str(ROOT / "docs"), str(tmp_path / "html")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    page = (tmp_path / "html" / "api.html").read_text()
+    assert "gauss_newton_fit" in page and "ResidualLoss" in page and "two_draw_estimate" in page
