@@ -157,6 +157,17 @@ def estimate_run(run, tol: float) -> dict:
             ResidualLoss().check(problem)
         except ValueError as err:
             return {"h1": None, "reason": f"no estimate for this route: {err}"}
+        from .memory import available_bytes, estimate_bytes
+        from .residual import residual_rule
+
+        width = REFERENCE_WIDTH.get(problem.dim, 800)
+        order, cells = residual_rule(problem.domain, width)
+        points = len(problem.domain.quadrature(order, 1)) * (1 if hasattr(problem.domain, "tag_index")
+                                                             else cells ** problem.dim)
+        have = available_bytes()
+        if have is not None and 2 * estimate_bytes("galerkin", width, points, problem.dim) > 0.5 * have:
+            return {"h1": None, "reason": f"no estimate: the reference solve ({width} features × {points} points) "
+                                          "would not fit in memory"}
         ref, ref_est = reference_solve(problem)
         dist = relative_distance(run.net, ref, problem)
         eta = dist + ref_est["h1"]
