@@ -7,7 +7,7 @@ from ritzhrta.problem import Problem, Target
 
 import inspect
 
-from . import approximation, mesh2d, nist, poisson2d, poisson3d
+from . import approximation, highdim, mesh2d, nist, poisson2d, poisson3d
 
 __all__ = ["get", "names", "describe", "mesh_problems", "REGISTRY"]
 
@@ -20,6 +20,11 @@ REGISTRY: dict[str, Callable[..., Union[Problem, Target]]] = {
     "peak": nist.peak,
     "wave-front": nist.wave_front,
     "poisson3d-dirichlet": poisson3d.dirichlet3d,
+    "poisson-nd": highdim.poisson_nd,
+    "poisson10d": highdim.poisson10d,
+    "poisson20d": highdim.poisson20d,
+    "gaussian-nd": highdim.gaussian_nd,
+    "gaussian10d": highdim.gaussian10d,
     "smooth-coefficient": mesh2d.smooth_coefficient,
     "two-material": mesh2d.two_material,
     "plate-hole": mesh2d.plate_hole,

@@ -175,7 +175,7 @@ def _route(args) -> dict:
         raise UsageError(f"--trainer adam and --optimizer {args.optimizer} disagree; use --trainer gradient "
                          f"--optimizer {args.optimizer}")
     return choose(problem, trainer=trainer, loss=args.loss, width=args.width, k=args.k, dtype=args.dtype,
-                  dirichlet=args.dirichlet, init=args.init, features=args.features)
+                  dirichlet=args.dirichlet, init=args.init, features=args.features, feature_scale=args.feature_scale)
 
 
 def _given(value, name: str):
@@ -207,7 +207,7 @@ def config_from_args(args) -> RunConfig:
                        threads=args.threads, init=route["init"],
                        mesh=str(Path(args.mesh).resolve()) if args.mesh else None, reference=args.reference,
                        reference_tol=args.reference_tol, features=route["features"],
-                       feature_scale=args.feature_scale, tol=args.tol)
+                       feature_scale=route["feature_scale"], tol=args.tol)
     validate(config)
     return config
 
@@ -246,6 +246,11 @@ def _training_points(config: RunConfig, problem, net) -> int:
     rule = config.quadrature
     if rule is None and config.points is None and config.sampling is None and \
             config.trainer in ("galerkin", "gauss-newton"):
+        if problem.dim > 3:  # solve() samples Sobol points there (a tensor rule grows as n^d)
+            from .lstsq import output_size
+            from .residual import ROWS_PER_UNKNOWN
+
+            return max(problem.points, ROWS_PER_UNKNOWN * output_size(net))
         rule = problem.domain.default_rule()
         if config.loss == "residual":
             from .lstsq import output_size
@@ -428,6 +433,7 @@ def _print_summary(result, out: Path) -> None:
 
 def cmd_export(args) -> int:
     from .io import write_vtk
+    from .meshing import check_drawable
 
     with usage():
         if args.vtk.suffix not in (".vtu", ".xdmf"):
@@ -435,6 +441,7 @@ def cmd_export(args) -> int:
         if args.resolution < 2:
             raise ValueError(f"--resolution must be an integer >= 2, got {args.resolution}")
         _, problem, net, _ = load_run(args.run)
+        check_drawable(problem.domain)
     path = write_vtk(args.vtk, net, problem=problem, resolution=args.resolution)
     print(f"wrote {path}")
     return 0
@@ -447,6 +454,9 @@ def cmd_plot(args) -> int:
         config, problem, net, history = load_run(args.run)
     out = args.out or args.run
     a = plot_history(history, Path(out) / f"loss.{args.format}", title=f"{config.problem}: {config.loss} loss")
+    if problem.dim > 3:
+        print(f"wrote {a} (no solution figure: plots of the field are for 1D-3D domains, this one is {problem.dim}D)")
+        return 0
     b = plot_solution(net, problem, Path(out) / f"solution.{args.format}", resolution=args.resolution)
     print(f"wrote {a} and {b}")
     return 0

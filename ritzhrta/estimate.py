@@ -33,12 +33,9 @@ from .derivatives import value_and_grad
 from .norms import evaluation_points
 
 __all__ = ["two_draw_estimate", "relative_distance", "sibling", "reentrant_corners", "UnresolvedWarning",
-           "DEFAULT_TOL", "check_tol", "estimate_run", "reference_solve", "REFERENCE_WIDTH"]
+           "DEFAULT_TOL", "check_tol", "estimate_run", "reference_solve"]
 
 DEFAULT_TOL = 1e-2
-# The residual-route reference of routes that cannot be redrawn (Adam, σ networks), by dimension:
-# benchmarks/results/features.md (2D width 400: 1e-10 on the smooth problems; 3D width 800: 2.5e-4).
-REFERENCE_WIDTH = {1: 100, 2: 400, 3: 800}
 
 
 class UnresolvedWarning(UserWarning):
@@ -92,17 +89,20 @@ def two_draw_estimate(net: nn.Module, other: nn.Module, problem) -> float:
 
 
 def reference_solve(problem, seed: int = 7919):
-    """An independent residual-route solve of ``problem`` (the default analytic features, float64, width
-    :data:`REFERENCE_WIDTH`) with its own two-draw estimate: (net, estimate dict)."""
+    """An independent residual-route solve of ``problem`` (the route's analytic features, width and
+    scale for its dimension, float64) with its own two-draw estimate: (net, estimate dict)."""
     from .features import RandomFeatureNet
     from .residual import ResidualLoss
+    from .routes import residual_scale, residual_width
     from .schedule import Stage
     from .solver import solve
 
     with torch.random.fork_rng(devices=[]), warnings.catch_warnings():
         warnings.simplefilter("ignore", UnresolvedWarning)
         torch.manual_seed(seed)
-        net = RandomFeatureNet(problem.domain, REFERENCE_WIDTH.get(problem.dim, 800)).double()
+        scale = residual_scale(problem.dim)
+        net = RandomFeatureNet(problem.domain, residual_width(problem.dim),
+                               **({} if scale is None else {"scale": scale})).double()
         result = solve(problem, net, (Stage(1, 1.0, trainer="galerkin"),), loss=ResidualLoss(), progress=False,
                        seed=seed, tol=math.inf)
     return net, result.estimate
@@ -110,16 +110,22 @@ def reference_solve(problem, seed: int = 7919):
 
 def second_rule(run) -> tuple:
     """The points of the second draw: another Gauss rule than the run's (the domain's default
-    rule, or two cells more per axis when the run used that one), so that the two solutions
-    also differ by what a coarse rule does not see (a peak between its points); sampled
-    points are reused as they are."""
-    rule, domain = run.sampler.rule, run.problem.domain
+    rule, or two cells more per axis when the run used that one), or another scramble of the
+    run's Sobol / random points, so that the two solutions also differ by what the points do
+    not see (a peak between them, the quadrature error in high dimension); grid points are
+    reused as they are."""
+    rule, domain, sampler = run.sampler.rule, run.problem.domain, run.sampler
+    like = {"dtype": sampler.interior.x.dtype, "device": sampler.interior.x.device}
+    if rule is None and sampler.method in ("sobol", "random"):  # another scramble / draw (issue 26)
+        seed = (sampler.seed or 0) + 7919
+        boundary = None if sampler.boundary is None else \
+            domain.boundary(len(sampler.boundary), sampler.method, seed=seed + 1, **like)
+        return domain.interior(len(sampler.interior), sampler.method, seed=seed, **like), boundary
     if rule is None:
-        return run.sampler.interior, run.sampler.boundary
+        return sampler.interior, sampler.boundary
     order, cells = domain.default_rule()
     if tuple(rule) == (order, cells):
         cells += 2
-    like = {"dtype": run.sampler.interior.x.dtype, "device": run.sampler.interior.x.device}
     boundary = domain.boundary_quadrature(order, cells, **like) if run.sampler.boundary is not None else None
     return domain.quadrature(order, cells, **like), boundary
 
@@ -160,10 +166,15 @@ def estimate_run(run, tol: float) -> dict:
         from .memory import available_bytes, estimate_bytes
         from .residual import residual_rule
 
-        width = REFERENCE_WIDTH.get(problem.dim, 800)
-        order, cells = residual_rule(problem.domain, width)
-        points = len(problem.domain.quadrature(order, 1)) * (1 if hasattr(problem.domain, "tag_index")
-                                                             else cells ** problem.dim)
+        from .routes import residual_width
+
+        width = residual_width(problem.dim)
+        if problem.dim > 3:
+            points = 4 * width
+        else:
+            order, cells = residual_rule(problem.domain, width)
+            points = len(problem.domain.quadrature(order, 1)) * (1 if hasattr(problem.domain, "tag_index")
+                                                                 else cells ** problem.dim)
         have = available_bytes()
         if have is not None and 2 * estimate_bytes("galerkin", width, points, problem.dim) > 0.5 * have:
             return {"h1": None, "reason": f"no estimate: the reference solve ({width} features × {points} points) "

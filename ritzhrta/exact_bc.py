@@ -111,7 +111,7 @@ def boundary_lift(domain: Domain, h: Callable[[Tensor], Tensor], problem: Proble
     """ĥ on Ω from the values of h on the (Dirichlet) boundary only (:mod:`ritzhrta.lift`)."""
     from . import lift
 
-    lift.check_data(h, domain.boundary_quadrature(2, 8, dtype=torch.float64).x)
+    lift.check_data(h, domain.boundary(256, "sobol", seed=0, dtype=torch.float64).x)
     if isinstance(domain, Box):
         return lift.box_lift(h, domain.lo, domain.hi)
     if isinstance(domain, Disk):

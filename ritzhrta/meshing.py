@@ -28,10 +28,19 @@ class Mesh:
     cell_type: str
 
 
+def check_drawable(domain) -> None:
+    """VTK files and figures exist for 1D–3D domains: a grid of a d > 3 box would hold
+    resolution^d points (101⁵ of them: 78 GiB); refused in one line."""
+    if domain.dim > 3:
+        raise ValueError(f"VTK output and plots are for 1D-3D domains; this one is {domain.dim}D (summary.json and "
+                         "history.csv hold the run's results)")
+
+
 def mesh(domain: Domain, resolution: int = 100) -> Mesh:
     """A mesh with about ``resolution`` points along the longest side of the bounding box."""
     if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or resolution < 2:
         raise ValueError(f"resolution must be an integer >= 2, got {resolution!r}")
+    check_drawable(domain)
     if isinstance(domain, Box):
         return _box_mesh(domain, int(resolution))
     if hasattr(domain, "cells") and hasattr(domain, "cell_type"):  # MeshDomain: its own mesh

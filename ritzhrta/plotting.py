@@ -127,7 +127,10 @@ def plot_solution(net: nn.Module, problem: Problem | Target, path: str | os.Path
                   resolution: int = 150, reference=None) -> Path:
     """u, u* (or the FEM ``reference``) and their difference: 2D, 3D (one row per
     mid-plane x, y, z), or u and u* on one axis (1D)."""
+    from .meshing import check_drawable
+
     dom = problem.domain
+    check_drawable(dom)
     if dom.dim == 1:
         return _plot_1d(net, problem, path, resolution)
     if dom.dim == 2:

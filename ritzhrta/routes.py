@@ -5,7 +5,7 @@ settings a user leaves out. One place, used by ``ritzhrta solve NAME`` and by
 from __future__ import annotations
 
 __all__ = ["GALERKIN_ROUTE", "RESIDUAL_ROUTE", "RESIDUAL_WIDTH", "MESH_ROUTE", "TRAINER_ROUTES", "choose",
-           "default_config"]
+           "default_config", "residual_width", "residual_scale"]
 
 # The Ritz route (issue 11, benchmarks/results/vs_peers.md; `--loss ritz`): one Galerkin solve of the
 # Ritz energy in float64 on σ_1^5 features, Dirichlet data built into the net.
@@ -17,6 +17,19 @@ GALERKIN_ROUTE = {"loss": "ritz", "width": 500, "k": 5, "dtype": "float64", "sch
 RESIDUAL_ROUTE = {"loss": "residual", "width": 400, "k": 3, "dtype": "float64", "schedule": "1:1",
                   "features": "gauss"}
 RESIDUAL_WIDTH = {2: 400, 3: 800}
+# Above 3D (issue 26, boxes, scrambled Sobol points, 4 per unknown; benchmarks/results/highdim.md):
+# poisson-nd, d = 4: width 800, scale 0.25 -> rel L² 4e-9; d = 5: 1.2e-6 (1.2 CPU-s); d = 10: width 1600,
+# scale 0.0625 -> 1.0e-4 (8 CPU-s); d = 20 stalls near 4e-3 for widths 800-1600 and scales 0.06-0.13.
+
+
+def residual_width(dim: int) -> int:
+    """The residual route's width in ``dim`` dimensions (measured, see the comments above)."""
+    return RESIDUAL_WIDTH.get(dim, 800 if dim <= 5 else 1600)
+
+
+def residual_scale(dim: int) -> float | None:
+    """The analytic features' scale in ``dim`` dimensions (None: the family's default, 2)."""
+    return None if dim <= 3 else (0.25 if dim <= 5 else 0.0625)
 # On a MeshDomain (issue 14): every kink through a point of the domain; width 1000 in 2D.
 MESH_ROUTE = {"width": 1000, "init": "kinks"}
 # The trainers' own defaults when they are named without a size (benchmarks/results/trainer_routes.md:
@@ -32,7 +45,7 @@ TRAINER_ROUTES = {
 
 def choose(problem, trainer: str | None = None, loss: str | None = None, width: int | None = None,
            k: int | None = None, dtype: str | None = None, dirichlet: str | None = None, init: str | None = None,
-           features: str | None = None) -> dict:
+           features: str | None = None, feature_scale: float | None = None) -> dict:
     """The settings of a run on ``problem`` for the ones given (None: left to the route).
 
     No trainer: galerkin for a PDE problem, gradient (Adam) for a function to approximate.
@@ -58,7 +71,7 @@ def choose(problem, trainer: str | None = None, loss: str | None = None, width: 
             else "nitsche"
     given = {"loss": loss, "k": k, "dirichlet": dirichlet, "init": init, "features": features}
     if trainer == "galerkin" and _residual_route(problem, given):
-        base = dict(RESIDUAL_ROUTE, width=RESIDUAL_WIDTH[problem.dim])
+        base = dict(RESIDUAL_ROUTE, width=residual_width(problem.dim), feature_scale=residual_scale(problem.dim))
     mesh = trainer == "galerkin" and hasattr(problem.domain, "tag_index")
     if mesh and problem.dim == 2:
         # 2D mesh domains (issue 14, plate-hole against the FEM reference, 3 seeds,
@@ -73,17 +86,19 @@ def choose(problem, trainer: str | None = None, loss: str | None = None, width: 
         chosen["dirichlet"] = d.dirichlet
     chosen["default_schedule"] = base.get("schedule")
     chosen["features"] = features or base.get("features", "sigma")
+    chosen["feature_scale"] = feature_scale if feature_scale is not None else \
+        (base.get("feature_scale") if chosen["features"] != "sigma" else None)
     if chosen["features"] != "sigma" and dirichlet is None and chosen["dirichlet"] == "exact":
         chosen["dirichlet"] = "nitsche"  # the exact lift wraps σ networks only
     return chosen
 
 
 def _residual_route(problem, given: dict) -> bool:
-    """The residual route: a 2D or 3D PDE problem on a box, disk or polygon without an
+    """The residual route: a PDE problem (2D and up) on a box, disk or polygon without an
     interface, and no setting that asks for the Ritz route (a loss, k, Dirichlet mode, init)."""
     from .problem import Problem
 
-    if not isinstance(problem, Problem) or problem.dim not in RESIDUAL_WIDTH or problem.interface is not None:
+    if not isinstance(problem, Problem) or problem.dim < 2 or problem.interface is not None:
         return False
     if hasattr(problem.domain, "tag_index") or given["features"] == "sigma":
         return False

@@ -537,7 +537,13 @@ def write_outputs(out: Path, config: RunConfig, problem, result: Result, plots: 
         summary["errors_vs_reference"] = result.reference_errors
     with atomic_write(out / "history.csv") as tmp:
         result.history.write_csv(tmp)
-    if plots and len(result.history):
+    if problem.dim > 3:  # VTK and plots of the field exist for 1D-3D (ritzhrta.meshing.check_drawable)
+        summary["outputs_not_written"] = "solution.png, solution.vtu: VTK and plots are for 1D-3D domains"
+        if plots and len(result.history):
+            from .plotting import plot_history
+
+            plot_history(result.history, out / "loss.png", title=f"{config.problem}: {config.loss} loss")
+    elif plots and len(result.history):
         from .plotting import plot_history, plot_solution
 
         plot_history(result.history, out / "loss.png", title=f"{config.problem}: {config.loss} loss")

@@ -137,13 +137,16 @@ def solve(problem, net: nn.Module | None = None, schedule: Sequence[Stage] | Non
         raise ValueError("the galerkin and gauss-newton trainers need a loss object (H1Loss, L2Loss, RitzLoss)")
     if quadrature is None and points is None and sampling is None and \
             any(st.trainer in ("galerkin", "gauss-newton") for st in stages):
-        quadrature = problem.domain.default_rule()
-        if getattr(loss, "uses_laplacian", False):
-            from .residual import residual_rule
+        from .lstsq import output_size
+        from .residual import ROWS_PER_UNKNOWN, residual_rule
 
-            from .lstsq import output_size
-
+        if problem.dim > 3:  # a tensor rule grows as n^d: scrambled Sobol points instead (issue 26)
+            n = nb = max(problem.points, ROWS_PER_UNKNOWN * output_size(net))
+            method = "sobol"
+        elif getattr(loss, "uses_laplacian", False):
             quadrature = residual_rule(problem.domain, output_size(net))
+        else:
+            quadrature = problem.domain.default_rule()
     if quadrature is not None:
         from .quadrature import check_rule_size
 
