@@ -15,7 +15,8 @@ def small(**kw):
 
 def test_run_folder_has_every_file(tmp_path):
     run(small(), tmp_path, progress=False)
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(FILES)
+    # the outputs, and the lock that keeps a second writer out (ritzhrta.lock)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(FILES + (".lock",))
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["status"] == "finished" and summary["steps"] == 60
 
