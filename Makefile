@@ -7,7 +7,7 @@ TORCH  ?= torch==2.13.0
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.ritzhrta-installed
 
-.PHONY: demo demo-paper test docs install clean
+.PHONY: demo demo-paper test test-fast docs install clean
 
 install: $(STAMP)
 
@@ -28,6 +28,10 @@ demo-paper: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# The fast tier: every test but the slow ones (tests/conftest.py), under 90 s.
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow"
 
 # The API reference from the docstrings (Sphinx autodoc), warnings as errors: docs/_build/html.
 docs: $(STAMP)

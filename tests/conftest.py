@@ -1,6 +1,74 @@
 import pytest
 import torch
 
+# The slow tier: tests that took 1.5 s or more (`pytest --durations`, this project's 2-core machine).
+# `pytest -m "not slow"` is the fast tier (under 90 s); `make test` (CI) runs everything.
+SLOW = {
+    "tests/test_analytic.py::test_alternating_homotopy_ladder_resolves_at_each_s",
+    "tests/test_analytic.py::test_beats_2000_adam_steps_on_sin_2pi_x",
+    "tests/test_analytic.py::test_mixed_schedule_alternating_then_adam",
+    "tests/test_benchmarks.py::test_quick_mode",
+    "tests/test_benchmarks.py::test_quick_mode_never_writes_the_committed_results",
+    "tests/test_cli.py::test_console_script_entry_point",
+    "tests/test_cli.py::test_default_route_for_pde_problems_is_the_galerkin_solve",
+    "tests/test_cli.py::test_depth_float64_and_preset",
+    "tests/test_cli.py::test_export_and_plot_from_a_run_folder",
+    "tests/test_cli.py::test_init_kinks_from_the_cli_and_its_refusal",
+    "tests/test_cli.py::test_trainer_adam_keeps_the_papers_defaults",
+    "tests/test_compare.py::test_compare_and_ntk_commands",
+    "tests/test_compare.py::test_compare_command_with_controls",
+    "tests/test_design.py::test_importing_problems_loads_neither_the_solver_nor_plotting",
+    "tests/test_design.py::test_in_loop_refits_use_at_least_four_points_per_unknown",
+    "tests/test_design.py::test_python_dash_m_ritzhrta_and_the_installed_console_script",
+    "tests/test_design.py::test_the_api_reference_builds_without_warnings",
+    "tests/test_distributed.py::test_two_ranks_equal_one_process",
+    "tests/test_exact_bc.py::test_a_nonzero_lift_enters_the_galerkin_system",
+    "tests/test_exact_bc.py::test_cli_exact_route_and_its_refusal",
+    "tests/test_exact_bc.py::test_galerkin_with_exact_imposition_solves_the_dirichlet_problem_to_1e4",
+    "tests/test_exact_bc.py::test_nonzero_boundary_data_and_gauss_newton_through_the_wrapper",
+    "tests/test_exact_bc.py::test_polygon_imposition_converges_and_nitsche_stays_the_polygon_default",
+    "tests/test_examples.py::test_custom_problem",
+    "tests/test_examples.py::test_function_approximation",
+    "tests/test_examples.py::test_mesh_domain",
+    "tests/test_examples.py::test_poisson2d_export",
+    "tests/test_examples.py::test_poisson2d_gauss_newton",
+    "tests/test_examples.py::test_poisson2d_hrta",
+    "tests/test_examples.py::test_poisson2d_ritz",
+    "tests/test_examples.py::test_poisson3d",
+    "tests/test_galerkin.py::test_galerkin_and_gauss_newton_stages_through_solve",
+    "tests/test_highdim.py::test_the_default_route_in_five_dimensions",
+    "tests/test_mesh_domain.py::test_cli_plate_hole_with_reference",
+    "tests/test_mesh_domain.py::test_cli_poisson3d_default_and_part3d",
+    "tests/test_mesh_domain.py::test_fem_reference_agrees_with_exact_solutions",
+    "tests/test_mesh_domain.py::test_fem_reference_estimate_is_honest",
+    "tests/test_mesh_domain.py::test_interface_net_gradient_and_the_two_material_problem",
+    "tests/test_mesh_domain.py::test_reference_values_match_scikit_fem_probes",
+    "tests/test_mesh_domain.py::test_smooth_coefficient_against_its_exact_solution",
+    "tests/test_reliability.py::test_a_stop_inside_a_solve_stage_takes_one_iteration_and_resume_is_exact",
+    "tests/test_reliability.py::test_ctrl_c_in_a_dask_sweep_is_one_line",
+    "tests/test_reliability.py::test_kill_during_checkpoint_write_never_leaves_a_torn_file",
+    "tests/test_reliability.py::test_sigint_stops_after_the_step_writes_everything_and_resume_is_bitwise",
+    "tests/test_reliability.py::test_stdout_closed_early_is_not_a_failure",
+    "tests/test_reliability.py::test_summary_names_the_settings_a_run_does_not_use",
+    "tests/test_residual.py::test_corner_functions_restore_fast_convergence_on_the_lshape",
+    "tests/test_residual.py::test_routes_that_cannot_be_redrawn_are_measured_against_a_reference",
+    "tests/test_residual.py::test_spectral_convergence_to_1e_8",
+    "tests/test_solve.py::test_compiled_steps_match_eager",
+    "tests/test_solve.py::test_mlp_and_float64_and_eval_every",
+    "tests/test_solve.py::test_ritz_with_dirichlet_penalty_reduces_error",
+    "tests/test_solve.py::test_seed_gives_identical_history",
+    "tests/test_solve.py::test_short_solve_reduces_error_tenfold",
+    "tests/test_solve.py::test_solve_of_a_problem_alone_runs_the_cli_default_route",
+    "tests/test_sweep.py::test_compare_command_workers_2_equals_workers_1",
+    "tests/test_sweep.py::test_local_cluster_equals_serial_even_when_a_worker_dies",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.nodeid.split("[")[0] in SLOW:
+            item.add_marker(pytest.mark.slow)
+
 # One thread per test process: on a shared 2-core machine, torch's two threads slowed
 # small problems down by up to 50x under outside load; one thread is steady.
 torch.set_num_threads(1)

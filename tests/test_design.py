@@ -272,3 +272,12 @@ def test_the_api_reference_builds_without_warnings(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     page = (tmp_path / "html" / "api.html").read_text()
     assert "gauss_newton_fit" in page and "ResidualLoss" in page and "two_draw_estimate" in page
+
+
+def test_every_slow_test_named_in_conftest_exists():
+    """The slow tier is a list of node ids (tests/conftest.py): a renamed test must not drop out of it."""
+    from conftest import SLOW
+
+    for nodeid in SLOW:
+        path, name = nodeid.split("::")
+        assert f"def {name}(" in (ROOT / path).read_text(), nodeid
