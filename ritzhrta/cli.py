@@ -25,7 +25,8 @@ from .losses import DIRICHLET
 from .networks import INITS
 from .routes import GALERKIN_ROUTE, RESIDUAL_ROUTE
 from .runs import FEATURES, LOSSES, RunConfig, config_file, latest_checkpoint, load_run, read_config, resume_run, run
-from .schedule import LR_DECAYS, OPTIMIZERS, PRESETS, TRAINERS, format_schedule, parse_schedule
+from . import trainers
+from .schedule import LR_DECAYS, OPTIMIZERS, PRESETS, format_schedule, parse_schedule
 
 DEFAULT_STEPS = 6000
 EXIT_USAGE, EXIT_DIVERGED, EXIT_FAILED, EXIT_INTERRUPTED = 2, 3, 4, 130
@@ -67,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--optimizer", choices=OPTIMIZERS, help=f"default {d.optimizer}")
     p.add_argument("--lr-decay", choices=LR_DECAYS, help=f"per stage (default {d.lr_decay})")
     p.add_argument("--keep-optimizer", action="store_true", help="keep optimizer state across stages")
-    p.add_argument("--trainer", choices=TRAINERS + ("adam",),
+    p.add_argument("--trainer", choices=("gradient",) + trainers.names() + ("adam",),
                    help="default: galerkin for PDE problems (one float64 output solve of the Ritz energy on "
                         "σ^5 features), adam for function approximation; adam = gradient (the paper's HRTA "
                         "with Adam); alternating: exact least-squares solves of both layers (two-layer, k = 1)")
@@ -223,14 +224,8 @@ def validate(config: RunConfig) -> None:
     net = config.build_model(problem, 1.0)
     loss = config.build_loss()
     loss.check(problem)
-    if config.trainer == "alternating":
-        from .analytic import check_alternating
-
-        check_alternating(net, loss)
-    if config.trainer == "gauss-newton":
-        from .gauss_newton import check_gauss_newton
-
-        check_gauss_newton(net, loss)
+    if config.trainer != "gradient":  # the trainer's own checks (ritzhrta.trainers)
+        trainers.get(config.trainer).check(net, loss)
     if config.quadrature is not None:
         from .quadrature import check_rule_size
 
@@ -245,7 +240,7 @@ def _training_points(config: RunConfig, problem, net) -> int:
     """How many points the run trains on, computed without building the rule."""
     rule = config.quadrature
     if rule is None and config.points is None and config.sampling is None and \
-            config.trainer in ("galerkin", "gauss-newton"):
+            config.trainer != "gradient" and trainers.get(config.trainer).gauss_rule:
         if problem.dim > 3:  # solve() samples Sobol points there (a tensor rule grows as n^d)
             from .lstsq import output_size
             from .residual import ROWS_PER_UNKNOWN

@@ -15,7 +15,7 @@ from typing import Callable
 import torch
 from torch import Tensor, nn
 
-from . import dist
+from . import dist, trainers
 from .domains import Points
 from .norms import relative_errors
 from .results import History, Result, StageReport, StepInfo
@@ -290,8 +290,8 @@ def solve_stage(run: Run, state: RunState, bar) -> bool:
 
     left, saved = stage.steps - state.t, {}
     try:
-        losses = SOLVERS[stage.trainer](run, stage, left, record, resume=state.solver_state, stop=lambda: stop,
-                                        saved=saved)
+        losses = trainers.get(stage.trainer).run(run, stage, left, record, resume=state.solver_state,
+                                                 stop=lambda: stop, saved=saved)
     except DivergenceError:
         raise
     except FloatingPointError as err:  # a non-finite least-squares solve
@@ -309,50 +309,19 @@ def solve_stage(run: Run, state: RunState, bar) -> bool:
 
 def stage_ridge(stage: Stage, net: nn.Module, loss=None) -> float:
     """The stage's ridge, or the measured default of its trainer (:mod:`ritzhrta.lstsq`)."""
-    from .lstsq import DEFAULT_RIDGE, RESIDUAL_RIDGE, galerkin_ridge
+    from .lstsq import DEFAULT_RIDGE, RESIDUAL_RIDGE
 
     if stage.ridge is not None:
         return stage.ridge
     if getattr(loss, "uses_laplacian", False):  # the residual loss: no ridge (lstsq.RESIDUAL_RIDGE)
         return RESIDUAL_RIDGE
-    return DEFAULT_RIDGE if stage.trainer == "alternating" else galerkin_ridge(net)
-
-
-def _alternating(run: Run, stage: Stage, iterations: int, record, **resumable) -> list[float]:
-    from .analytic import alternating_fit
-
-    return alternating_fit(run.net, run.problem, run.sampler.interior, loss=run.loss, iterations=iterations,
-                           ridge=stage_ridge(stage, run.net), callback=record, **resumable)
-
-
-def _galerkin(run: Run, stage: Stage, iterations: int, record, **resumable) -> list[float]:
-    """One output solve: nothing to resume inside it (a stop takes effect after it)."""
-    from .lstsq import fit_output_layer
-
-    interior, boundary = run.sampler.interior, run.sampler.boundary
-    loss = calibrated_loss(run.loss, run, interior, boundary)
-    fit_output_layer(run.net, run.problem, interior, loss, boundary=boundary, ridge=stage_ridge(stage, run.net, loss))
-    with torch.no_grad():
-        value = float(dist.all_sum(loss(run.net, run.problem, interior, boundary)))
-    record(1, value)
-    return [value]
-
-
-def _gauss_newton(run: Run, stage: Stage, iterations: int, record, **resumable) -> list[float]:
-    from .gauss_newton import gauss_newton_fit
-
-    interior, boundary = run.sampler.interior, run.sampler.boundary
-    loss = calibrated_loss(run.loss, run, interior, boundary)
-    return gauss_newton_fit(run.net, run.problem, interior, boundary, loss, iterations=iterations,
-                            ridge=stage_ridge(stage, run.net), callback=record, **resumable).losses
+    trainer = trainers.get(stage.trainer)
+    return trainer.ridge(net) if trainer.ridge is not None else DEFAULT_RIDGE
 
 
 def calibrated_loss(loss, run: Run, interior, boundary):
     """Losses with a parameter chosen from the features (Nitsche's β) are fixed per stage."""
     return loss.calibrated(run.net, run.problem, interior, boundary) if hasattr(loss, "calibrated") else loss
-
-
-SOLVERS = {"alternating": _alternating, "galerkin": _galerkin, "gauss-newton": _gauss_newton}
 
 
 def _flush(pending, history: History, stage_losses: list[float], p: int, s: float, lr: float,

@@ -4,7 +4,7 @@ settings a user leaves out. One place, used by ``ritzhrta solve NAME`` and by
 """
 from __future__ import annotations
 
-__all__ = ["GALERKIN_ROUTE", "RESIDUAL_ROUTE", "RESIDUAL_WIDTH", "MESH_ROUTE", "TRAINER_ROUTES", "choose",
+__all__ = ["GALERKIN_ROUTE", "RESIDUAL_ROUTE", "RESIDUAL_WIDTH", "MESH_ROUTE", "choose",
            "default_config", "residual_width", "residual_scale"]
 
 # The Ritz route (issue 11, benchmarks/results/vs_peers.md; `--loss ritz`): one Galerkin solve of the
@@ -32,13 +32,8 @@ def residual_scale(dim: int) -> float | None:
     return None if dim <= 3 else (0.25 if dim <= 5 else 0.0625)
 # On a MeshDomain (issue 14): every kink through a point of the domain; width 1000 in 2D.
 MESH_ROUTE = {"width": 1000, "init": "kinks"}
-# The trainers' own defaults when they are named without a size (benchmarks/results/trainer_routes.md:
-# each finishes poisson2d-neumann and poisson2d-dirichlet in seconds; the Adam defaults would run
-# 6000 Gauss–Newton iterations on width 1000).
-TRAINER_ROUTES = {
-    "gauss-newton": {"width": 80, "k": 3, "dtype": "float64", "schedule": "0.5:5,1:10"},
-    "alternating": {"width": 200, "k": 1, "dtype": "float64", "schedule": "0.5:10,1:10"},
-}
+# The other trainers bring their own defaults when named without a size: `Trainer.defaults` in their
+# files (ritzhrta.trainers; benchmarks/results/trainer_routes.md).
 # The gradient trainer (the paper's HRTA): RunConfig's defaults (Adam, H¹ loss, σ_s^3, width 1000,
 # float32, homotopy 0.5 -> 1 over 6000 steps).
 
@@ -60,7 +55,10 @@ def choose(problem, trainer: str | None = None, loss: str | None = None, width: 
     pde = isinstance(problem, Problem)
     trainer = trainer or ("galerkin" if pde else "gradient")
     base = {"loss": d.loss, "width": d.width, "k": d.k, "dtype": d.dtype}
-    base.update(TRAINER_ROUTES.get(trainer, {}))
+    if trainer != "gradient":
+        from . import trainers
+
+        base.update(trainers.get(trainer).defaults)
     if trainer == "galerkin":
         base = dict(GALERKIN_ROUTE) if pde else dict(GALERKIN_ROUTE, loss="l2")
     default_dirichlet = d.dirichlet

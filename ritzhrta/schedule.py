@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Callable, Sequence, Union
 
+from . import trainers
 from .activations import check_s
 
 __all__ = ["Stage", "Plateau", "Ramp", "baseline", "homotopy", "relaxation", "ladder", "PRESETS",
@@ -19,8 +20,8 @@ __all__ = ["Stage", "Plateau", "Ramp", "baseline", "homotopy", "relaxation", "la
            "SOLVE_TRAINERS"]
 
 OPTIMIZERS = ("adam", "sgd", "lbfgs")
-TRAINERS = ("gradient", "alternating", "galerkin", "gauss-newton")
-SOLVE_TRAINERS = ("alternating", "galerkin", "gauss-newton")  # no optimizer, lr or plateau rule
+TRAINERS = ("gradient",) + trainers.names()  # as registered at import (ritzhrta.trainers.REGISTRY)
+SOLVE_TRAINERS = trainers.names()  # no optimizer, lr or plateau rule
 LR_DECAYS = ("none", "step", "cosine")
 
 
@@ -128,17 +129,18 @@ class Stage:
         if isinstance(self.refit_output_every, bool) or not isinstance(self.refit_output_every, numbers.Integral) \
                 or self.refit_output_every < 0:
             raise ValueError(f"refit_output_every must be an integer >= 0, got {self.refit_output_every!r}")
-        if self.trainer not in TRAINERS:
-            raise ValueError(f"trainer must be one of {TRAINERS}, got {self.trainer!r}")
-        if self.trainer in SOLVE_TRAINERS:
+        known = ("gradient",) + trainers.names()
+        if self.trainer not in known:
+            raise ValueError(f"trainer must be one of {known}, got {self.trainer!r}")
+        if self.trainer != "gradient":
             if callable(self.s):
                 raise ValueError(f"a {self.trainer} stage needs a constant s (a ramp changes s every step)")
             if self.until is not None or self.lr_decay != "none" or self.keep_optimizer or self.refit_output_every:
                 raise ValueError(f"a {self.trainer} stage has no learning rate, optimizer state, refits or plateau "
                                  "rule: it stops on its own tolerance (leave until, lr_decay, keep_optimizer, "
                                  "refit_output_every unset)")
-            if self.trainer == "galerkin" and self.steps != 1:
-                raise ValueError(f"a galerkin stage is one exact solve: steps must be 1, got {self.steps}")
+            if trainers.get(self.trainer).one_step and self.steps != 1:
+                raise ValueError(f"a {self.trainer} stage is one exact solve: steps must be 1, got {self.steps}")
         if self.ridge is not None and not (isinstance(self.ridge, (int, float)) and math.isfinite(self.ridge)
                                            and self.ridge >= 0):
             raise ValueError(f"ridge must be a finite number >= 0, got {self.ridge!r}")

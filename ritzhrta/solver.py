@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from . import dist
+from . import dist, trainers
 from .domains import METHODS, Points
 from .loop import DivergenceError, Run, RunState, run_stages
 from .losses import H1Loss
@@ -119,24 +119,15 @@ def solve(problem, net: nn.Module | None = None, schedule: Sequence[Stage] | Non
         raise ValueError(f"sync_every must be a positive integer, got {sync_every!r}")
     torch.manual_seed(seed)
     if dist.active():
-        unsupported = sorted({st.trainer for st in stages} & {"alternating", "gauss-newton"})
+        unsupported = sorted(t for t in {st.trainer for st in stages} - {"gradient"} if not trainers.get(t).distributed)
         if unsupported or compile:
             raise ValueError("a distributed solve shards the points of gradient and galerkin stages; "
                              f"not supported: {', '.join(unsupported + (['compile'] if compile else []))}")
         dist.broadcast_params(net)
-    if any(st.trainer == "alternating" for st in stages):
-        from .analytic import check_alternating
-
-        check_alternating(net, loss)
-    if any(st.trainer == "gauss-newton" for st in stages):
-        from .gauss_newton import check_gauss_newton
-
-        check_gauss_newton(net, loss)
-    if any(st.trainer in ("galerkin", "gauss-newton") for st in stages) and not callable(getattr(loss, "quadratic",
-                                                                                                  None)):
-        raise ValueError("the galerkin and gauss-newton trainers need a loss object (H1Loss, L2Loss, RitzLoss)")
-    if quadrature is None and points is None and sampling is None and \
-            any(st.trainer in ("galerkin", "gauss-newton") for st in stages):
+    solvers = [trainers.get(t) for t in dict.fromkeys(st.trainer for st in stages) if t != "gradient"]
+    for trainer in solvers:  # each trainer's own checks (ritzhrta.trainers)
+        trainer.check(net, loss)
+    if quadrature is None and points is None and sampling is None and any(t.gauss_rule for t in solvers):
         from .lstsq import output_size
         from .residual import ROWS_PER_UNKNOWN, residual_rule
 

@@ -1,5 +1,6 @@
 """Tests for the seams of the design: each one fails when its feature is broken."""
 import csv
+import json
 import doctest
 import importlib
 import math
@@ -281,3 +282,22 @@ def test_every_slow_test_named_in_conftest_exists():
     for nodeid in SLOW:
         path, name = nodeid.split("::")
         assert f"def {name}(" in (ROOT / path).read_text(), nodeid
+
+
+def test_a_new_trainer_is_one_file_and_one_registry_line(monkeypatch, tmp_path):
+    """Issue 22: tests/toy_trainer.py plus the registry line below; the loop, the solver, the
+    schedule, the routes and the CLI need no edit."""
+    from ritzhrta import L2Loss, Stage, TwoLayerNet, solve, trainers
+    from ritzhrta.cli import main
+
+    monkeypatch.setitem(trainers.REGISTRY, "toy", "toy_trainer")  # the one registry line
+    torch.manual_seed(0)
+    result = solve(problems.get("approx1d"), TwoLayerNet(1, 5, k=1), (Stage(4, 1.0, trainer="toy"),), loss=L2Loss(),
+                   progress=False)
+    assert [st.steps for st in result.stages] == [4] and len(set(result.history.loss)) == 1
+    out = tmp_path / "toy"
+    assert main(["solve", "approx1d", "--trainer", "toy", "--out", str(out), "--no-progress", "--tol", "10"]) == 0
+    config = json.loads((out / "config.json").read_text())
+    assert (config["trainer"], config["width"], config["schedule"]) == ("toy", 6, "1:3")
+    with pytest.raises(ValueError, match="unknown trainer 'nothing'"):
+        trainers.get("nothing")
