@@ -6,7 +6,7 @@ given by --ngsolve-python).
     python benchmarks/features.py [--quick] [--ngsolve-python /path/to/python]
 
 Methods: residual-FAMILY (the residual route on FAMILY features; -plain: without the corner
-functions), ritz-sigma5 (the previous default: Ritz energy, σ^5, exact lift on boxes, Nitsche
+functions; -fullrule: on the domain's default Gauss rule instead of the coarsened one), ritz-sigma5 (the previous default: Ritz energy, σ^5, exact lift on boxes, Nitsche
 elsewhere). Rows (results/features.csv): problem, method, width, scale, seed, cpu_s (process time of the
 solve, one thread), rel_h1 (against u*, on 16384 Sobol points), estimate (the two-draw
 estimate; no exact solution), effectivity = estimate / rel_h1, estimate_cpu_s. NGSolve rows go
@@ -51,10 +51,13 @@ def get(name: str):
 def run_one(name: str, method: str, width: int, scale: float, seed: int) -> dict:
     problem = get(name)
     torch.manual_seed(seed)
+    extra = {}
     if method.startswith("residual-"):
         net = RandomFeatureNet(problem.domain, width, method.split("-")[1], scale,
                                enrich=not method.endswith("-plain")).double()
         loss = ResidualLoss()
+        if method.endswith("-fullrule"):  # the control of the coarsened rule: the domain's default Gauss rule
+            extra = {"quadrature": problem.domain.default_rule()}
     else:  # the previous default route: Ritz energy, σ^5, exact lift on boxes, Nitsche elsewhere
         net = TwoLayerNet(2, width, k=5).double()
         exact = isinstance(problem.domain, type(problems.get("poisson2d-dirichlet").domain)) and \
@@ -63,7 +66,8 @@ def run_one(name: str, method: str, width: int, scale: float, seed: int) -> dict
         loss = RitzLoss(dirichlet="exact") if exact else RitzLoss(beta=None, dirichlet="nitsche")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = solve(problem, net, (Stage(1, 1.0, trainer="galerkin"),), loss=loss, progress=False, seed=seed)
+        result = solve(problem, net, (Stage(1, 1.0, trainer="galerkin"),), loss=loss, progress=False, seed=seed,
+                       **extra)
     est = (result.estimate or {}).get("h1")
     err = result.errors["h1"]
     return {"problem": name, "method": method, "width": width, "scale": scale, "seed": seed,
@@ -99,6 +103,10 @@ def plan(quick: bool):
     for name in smooth[3:] + hard:
         for seed in seeds:
             yield name, "residual-gauss", 400, 2.0, seed
+    for name in smooth[:3]:  # the control of the coarsened rule (>= 4 points per unknown)
+        for m in (200, 400):
+            for seed in seeds:
+                yield name, "residual-gauss-fullrule", m, 2.0, seed
     for m in (100, 200, 400, 800):  # the control of the corner functions: the same features without them
         for seed in seeds:
             yield "lshape-mixed", "residual-tanh-plain", m, 2.0, seed

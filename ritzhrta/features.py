@@ -44,7 +44,7 @@ def _gauss(z: Tensor) -> tuple[Tensor, Tensor, Tensor]:
 
 FAMILIES: dict[str, Callable[[Tensor], tuple[Tensor, Tensor, Tensor]]] = {
     "tanh": _tanh, "sin": _sin, "gauss": _gauss}
-DEFAULT_FAMILY = "gauss"  # measured: 30-50x below tanh at widths 200-800 (features.md)
+DEFAULT_FAMILY = "gauss"  # measured: 15-57x below tanh at widths 200-800 (features.md)
 DEFAULT_SCALE = 2.0  # measured: benchmarks/results/features.md
 
 

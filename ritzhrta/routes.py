@@ -12,7 +12,7 @@ __all__ = ["GALERKIN_ROUTE", "RESIDUAL_ROUTE", "RESIDUAL_WIDTH", "MESH_ROUTE", "
 GALERKIN_ROUTE = {"loss": "ritz", "width": 500, "k": 5, "dtype": "float64", "schedule": "1:1"}
 # PDE problems on boxes, disks and polygons (2D, 3D) with a smooth coefficient (issue 23): the strong-
 # form residual solved by least squares on analytic Gaussian features (benchmarks/results/features.md:
-# width 400: poisson2d-dirichlet 4.6e-12, screened-poisson2d 3.1e-13, 30-50x below tanh features;
+# width 400: poisson2d-dirichlet 4.6e-12, screened-poisson2d 3.1e-13, 15-57x below tanh features at widths 200-800;
 # estimate.md: poisson3d-dirichlet at width 800 against the Ritz route's 8e-4 - 2.7e-3 at width 500).
 RESIDUAL_ROUTE = {"loss": "residual", "width": 400, "k": 3, "dtype": "float64", "schedule": "1:1",
                   "features": "gauss"}
