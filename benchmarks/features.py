@@ -6,7 +6,8 @@ given by --ngsolve-python).
     python benchmarks/features.py [--quick] [--ngsolve-python /path/to/python]
 
 Methods: residual-FAMILY (the residual route on FAMILY features; -plain: without the corner
-functions; -fullrule: on the domain's default Gauss rule instead of the coarsened one), ritz-sigma5 (the previous default: Ritz energy, σ^5, exact lift on boxes, Nitsche
+functions; -fullrule: on the domain's default Gauss rule instead of the coarsened one; -ridge: with
+the relative ridge 1e-13 instead of none), ritz-sigma5 (the previous default: Ritz energy, σ^5, exact lift on boxes, Nitsche
 elsewhere). Rows (results/features.csv): problem, method, width, scale, seed, cpu_s (process time of the
 solve, one thread), rel_h1 (against u*, on 16384 Sobol points), estimate (the two-draw
 estimate; no exact solution), effectivity = estimate / rel_h1, estimate_cpu_s. NGSolve rows go
@@ -52,6 +53,7 @@ def run_one(name: str, method: str, width: int, scale: float, seed: int) -> dict
     problem = get(name)
     torch.manual_seed(seed)
     extra = {}
+    ridge = 1e-13 if method.endswith("-ridge") else None  # the control of "no ridge": the Ritz route's ridge
     if method.startswith("residual-"):
         net = RandomFeatureNet(problem.domain, width, method.split("-")[1], scale,
                                enrich=not method.endswith("-plain")).double()
@@ -66,8 +68,8 @@ def run_one(name: str, method: str, width: int, scale: float, seed: int) -> dict
         loss = RitzLoss(dirichlet="exact") if exact else RitzLoss(beta=None, dirichlet="nitsche")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = solve(problem, net, (Stage(1, 1.0, trainer="galerkin"),), loss=loss, progress=False, seed=seed,
-                       **extra)
+        result = solve(problem, net, (Stage(1, 1.0, trainer="galerkin", ridge=ridge),), loss=loss, progress=False,
+                       seed=seed, **extra)
     est = (result.estimate or {}).get("h1")
     err = result.errors["h1"]
     return {"problem": name, "method": method, "width": width, "scale": scale, "seed": seed,
@@ -107,6 +109,8 @@ def plan(quick: bool):
         for m in (200, 400):
             for seed in seeds:
                 yield name, "residual-gauss-fullrule", m, 2.0, seed
+        for seed in seeds:
+            yield name, "residual-gauss-ridge", 400, 2.0, seed
     for m in (100, 200, 400, 800):  # the control of the corner functions: the same features without them
         for seed in seeds:
             yield "lshape-mixed", "residual-tanh-plain", m, 2.0, seed

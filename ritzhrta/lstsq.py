@@ -29,7 +29,8 @@ DEFAULT_RIDGE = 1e-6  # measured: 1e-10 doubled the test error of Adam + LS (doc
 # degrade at width 1000), smoother σ^5 features near 1e-13 (5–20× lower errors than σ^3).
 GALERKIN_RIDGE = 1e-11
 # The residual (strong-form least-squares) solve: no ridge, singular values below RESIDUAL_RCOND·σ_max
-# cut (column-scaled rows; benchmarks/results/features.md: a ridge of 1e-15 was 100x worse at width 400).
+# cut (column-scaled rows; benchmarks/results/features.md, control rows "-ridge": the Ritz route's ridge
+# 1e-13 left 2.6e-7 / 4.6e-8 / 7.3e-7 where none gives 4.6e-12 / 3.1e-13 / 1.4e-11 at width 400).
 RESIDUAL_RIDGE = 0.0
 RESIDUAL_RCOND = 1e-14
 GALERKIN_RIDGE_SMOOTH = 1e-13  # k >= 4
