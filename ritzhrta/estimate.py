@@ -11,7 +11,7 @@ independent, ‖u_a − u_b‖ ≈ √2·‖u_a − u*‖. No exact solution is 
 on the problem's evaluation points). Measured effectivity η / (true error) on every
 registered problem with an exact solution: ``benchmarks/results/estimate.md``. Where both
 draws share a systematic error it underestimates: a corner singularity that no smooth
-feature resolves (poisson2d-lshape without corner functions: effectivity 0.1–0.2). The
+feature resolves (lshape-mixed without corner functions: effectivity 0.06–0.17, features.md). The
 residual route therefore adds the singular functions of every re-entrant corner to its basis
 (:mod:`ritzhrta.enrichment`); a two-draw route without them warns at such a corner.
 
@@ -211,7 +211,7 @@ def warn_unresolved(estimate: float, tol: float, corners) -> list[str]:
     if corners:
         where = ", ".join("(" + ", ".join(f"{c:g}" for c in xy) + ")" for xy in corners)
         lines.append(f"re-entrant corner at {where}: the solution is singular there and the estimate "
-                     f"({estimate:.2g}) does not see it (measured 5-10x low on poisson2d-lshape without "
+                     f"({estimate:.2g}) does not see it (measured 6-17x low on lshape-mixed without "
                      "corner functions)")
     for line in lines:
         warnings.warn(line, UnresolvedWarning, stacklevel=3)
