@@ -81,7 +81,7 @@ SEAMS = [
  ("ritzhrta/runs.py", "    if state.get(\"fingerprint\", expected) == expected:\n        return state, note", "    return state, note", "test_a_foreign_checkpoint"),
  ("ritzhrta/runs.py", "def check_folder(out: Path) -> None:\n", "def check_folder(out: Path) -> None:\n    return\n", "test_a_run_folder_removed_mid_run"),
  ("ritzhrta/loop.py", "                \"cpu_elapsed\": cpu_seconds() - self.start_cpu,", "                \"cpu_elapsed\": 0.0,", "test_an_interrupted_stage_is_in_the_table"),
- ("ritzhrta/memory.py", "    if have is not None and need > FRACTION * have:", "    if False:", "test_a_run_the_machine_cannot_hold"),
+ ("ritzhrta/memory.py", "    if have is not None and need > FRACTION * have:", "    if False:", "test_the_memory_model_matches_its_rows"),
  # issue 22: iteration-granular stops in solve stages
  ("ritzhrta/loop.py", "resume=state.solver_state,", "resume=None,", "test_a_stop_inside_a_solve_stage_takes_one_iteration"),
  ("ritzhrta/gauss_newton.py", "        if stop is not None and stop() and it + 1 < iterations:", "        if False:", "test_a_stop_inside_a_solve_stage_takes_one_iteration"),
