@@ -80,3 +80,26 @@ def write_rows(path: Path, rows: list[dict], fields: Sequence[str] | None = None
         writer = csv.DictWriter(fh, fieldnames=list(fields or rows[0]))
         writer.writeheader()
         writer.writerows(rows)
+
+
+def quick_args(doc: str):
+    """The ``--quick`` / ``--out`` command line of a benchmark script: (args, output folder)."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=doc)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--out", type=Path)
+    args = ap.parse_args()
+    return args, output_dir(args.out, args.quick)
+
+
+def run_missing(path: Path, key_fields: Sequence[str], plan: Iterable[tuple], run_one) -> None:
+    """``run_one(*key)`` for every key of ``plan`` without a row in ``path`` yet; each row appended
+    (and printed) as it finishes, so an interrupted benchmark resumes where it stopped."""
+    done = done_keys(path, key_fields)
+    for key in plan:
+        if tuple(str(k) for k in key) in done:
+            continue
+        row = run_one(*key)
+        append_row(path, row)
+        print(",".join(str(v) for v in row.values()), flush=True)

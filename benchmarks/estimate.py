@@ -8,7 +8,6 @@ estimate, effectivity, method, cpu_s (the solve), estimate_cpu_s. Table: results
 """
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
@@ -18,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import problems  # noqa: E402
 
-from _common import append_row, done_keys, output_dir, read_rows  # noqa: E402
+from _common import quick_args, read_rows, run_missing  # noqa: E402
 
 KEY = ("problem", "route", "seed")
 ROUTES = {"default": [], "adam-2000": ["--trainer", "adam", "--steps", "2000"],
@@ -78,19 +77,9 @@ def table(rows: list[dict]) -> str:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--out", type=Path)
-    args = ap.parse_args()
-    out = output_dir(args.out, args.quick)
+    args, out = quick_args(__doc__)
     path = out / "estimate.csv"
-    done = done_keys(path, KEY)
-    for name, route, seed in plan(args.quick):
-        if (name, route, str(seed)) in done:
-            continue
-        row = run_one(name, route, seed)
-        append_row(path, row)
-        print(",".join(str(v) for v in row.values()), flush=True)
+    run_missing(path, KEY, plan(args.quick), run_one)
     (out / "estimate.md").write_text(table(read_rows(path)))
     print(f"wrote {out / 'estimate.md'}")
 

@@ -10,7 +10,6 @@ Rows (results/highdim.csv): problem, dim, method, width, scale, seed, rel_l2, re
 """
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import warnings
@@ -25,7 +24,7 @@ from ritzhrta.features import RandomFeatureNet  # noqa: E402
 from ritzhrta.residual import ResidualLoss  # noqa: E402
 from ritzhrta.routes import residual_scale, residual_width  # noqa: E402
 
-from _common import append_row, done_keys, output_dir, read_rows  # noqa: E402
+from _common import quick_args, read_rows, run_missing  # noqa: E402
 
 KEY = ("problem", "dim", "method", "width", "seed")
 
@@ -81,20 +80,10 @@ def table(rows: list[dict]) -> str:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--out", type=Path)
-    args = ap.parse_args()
+    args, out = quick_args(__doc__)
     torch.set_num_threads(1)
-    out = output_dir(args.out, args.quick)
     path = out / "highdim.csv"
-    done = done_keys(path, KEY)
-    for key in plan(args.quick):
-        if tuple(str(k) for k in key) in done:
-            continue
-        row = run_one(*key)
-        append_row(path, row)
-        print(",".join(str(v) for v in row.values()), flush=True)
+    run_missing(path, KEY, plan(args.quick), run_one)
     (out / "highdim.md").write_text(table(read_rows(path)))
     print(f"wrote {out / 'highdim.md'}")
 

@@ -12,7 +12,6 @@ svd-RCOND), seed, rel_h1, cpu_s. poisson2d-dirichlet, exact Dirichlet imposition
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -26,7 +25,7 @@ from ritzhrta.features import RandomFeatureNet  # noqa: E402
 from ritzhrta.lstsq import output_columns, solve_spd  # noqa: E402
 from ritzhrta.norms import evaluation_points  # noqa: E402
 
-from _common import append_row, output_dir, read_rows  # noqa: E402
+from _common import append_row, quick_args, read_rows  # noqa: E402
 
 
 def energy_rows(problem, interior, cols) -> torch.Tensor:
@@ -42,12 +41,8 @@ def svd_solve(m: torch.Tensor, b: torch.Tensor, rcond: float) -> torch.Tensor:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--out", type=Path)
-    args = ap.parse_args()
+    args, out = quick_args(__doc__)
     torch.set_num_threads(1)
-    out = output_dir(args.out, args.quick)
     path = out / "ritz_factored.csv"
     path.unlink(missing_ok=True)
     problem = problems.get("poisson2d-dirichlet")

@@ -9,7 +9,6 @@ plots and VTK). Table: results/trainer_routes.md.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import resource
 import subprocess
@@ -17,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _common import append_row, output_dir, read_rows
+from _common import append_row, quick_args, read_rows
 
 TRAINERS = ("default", "gauss-newton", "alternating", "adam")
 
@@ -45,11 +44,7 @@ def run_one(problem: str, trainer: str, quick: bool) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--out", type=Path)
-    args = ap.parse_args()
-    out = output_dir(args.out, args.quick)
+    args, out = quick_args(__doc__)
     path = out / "trainer_routes.csv"
     path.unlink(missing_ok=True)
     for problem in (("poisson2d-neumann",) if args.quick else ("poisson2d-neumann", "poisson2d-dirichlet")):
