@@ -22,6 +22,7 @@ from typing import Callable
 import torch
 from torch import Tensor
 
+from .activations import sigma_and_derivative
 from .domains import Points
 from .losses import L2Loss
 from .lstsq import DEFAULT_RIDGE, fit_output_layer
@@ -59,7 +60,7 @@ def _blocks(net: TwoLayerNet, points: Points, order: int, problem: Problem | Tar
     sw = torch.sqrt(points.w.double())
     xt = torch.cat([x, torch.ones(len(x), 1, dtype=x.dtype, device=x.device)], 1)
     z = net64.hidden(x)
-    slope = torch.where(z > 0, torch.ones_like(z), 1 - net64.s)
+    slope = sigma_and_derivative(z, net64.s, 1)[1]  # σ_s′ (the alternating trainer's k = 1)
     coef = net64.scale * slope * net64.a  # (n, m): γ a_k D_ik
     u, g = net64.value_and_grad(x)
     res = [sw * (problem.u_exact(points.x).double() - u)]

@@ -36,6 +36,7 @@ from typing import Callable
 import torch
 from torch import Tensor, nn
 
+from .activations import sigma_and_derivative, sigma_second
 from .domains import Points
 from .losses import Columns
 from .lstsq import fit_output_layer, galerkin_ridge
@@ -107,11 +108,8 @@ def _two_layer_jacobian(net: TwoLayerNet, x: Tensor, gradients: bool) -> tuple[T
         w, b, a = net.hidden.weight.double(), net.hidden.bias.double(), net.a.double()
         s, k, scale = float(net.s), net.k, net.scale
         z = x @ w.T + b
-        slope = torch.where(z > 0, torch.ones_like(z), torch.full_like(z, 1 - s))
-        y = slope * z
-        act = y ** k
-        dact = k * y ** (k - 1) * slope
-        ddact = k * (k - 1) * y ** (k - 2) * slope ** 2 if k >= 2 else torch.zeros_like(z)
+        act, dact = sigma_and_derivative(z, s, k)
+        ddact = sigma_second(z, s, k)
         n, m, d = x.shape[0], w.shape[0], x.shape[1]
         ad = scale * a * dact  # (n, m)
         blocks = {"a": scale * act, "W": (ad[:, :, None] * x[:, None, :]).reshape(n, m * d), "b": ad}

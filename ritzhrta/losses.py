@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 import torch
 from torch import Tensor, nn
 
-from . import dist
+from . import dist, forms
 from .derivatives import value_and_grad
 from .domains import Points
 from .problem import Problem, Target
@@ -71,14 +71,13 @@ def ritz_energy(net: nn.Module, problem: Problem, interior: Points, boundary: Po
     """
     if not isinstance(problem, Problem):
         raise TypeError(f"ritz_energy needs a Problem (a PDE), got {type(problem).__name__}")
-    x, w = interior.x, interior.w
-    u, g = value_and_grad(net, x, closed_form)
-    grad_sq = (g ** 2).sum(1) if problem.constant_diffusion else problem.a(x) * (g ** 2).sum(1)
-    energy = (w * (0.5 * grad_sq + 0.5 * problem.V(x) * u ** 2 - problem.f(x) * u)).sum()
+    u, g = value_and_grad(net, interior.x, closed_form)
+    U = u[:, None]
+    Ub = boundary_terms = None
     if _needs_boundary(problem) and (dirichlet != "exact" or problem.neumann is not None):
         if boundary is None:
             raise ValueError(f"problem {problem.name!r} has boundary data: ritz_energy needs boundary points")
-        xb, wb = boundary.x, boundary.w
+        xb = boundary.x
         nitsche = dirichlet == "nitsche" and problem.dirichlet is not None
         if nitsche:
             if boundary.normals is None:
@@ -86,20 +85,17 @@ def ritz_energy(net: nn.Module, problem: Problem, interior: Points, boundary: Po
             ub, gb = value_and_grad(net, xb, closed_form)
         else:
             ub = net(xb)
-        dmask = problem.dirichlet_mask(xb)
-        if problem.neumann is not None:
-            energy = energy - (wb * problem.g(xb) * ub * (~dmask)).sum()
+        Ub = ub[:, None]
         if problem.dirichlet is not None and dirichlet != "exact":  # exact: u = h by construction
-            jump = ub - problem.h(xb)
-            if nitsche:
-                dn = (gb * boundary.normals).sum(1)
-                if not problem.constant_diffusion:
-                    dn = problem.a(xb) * dn  # the flux a∂_n u
-                energy = energy + (wb * dmask * (0.5 * beta * jump ** 2 - dn * jump)).sum()
-            else:
-                energy = energy + beta * (wb * dmask * jump ** 2).sum()
+            normal = (gb * boundary.normals).sum(1)[:, None] if nitsche else None
+            boundary_terms = forms.dirichlet_terms(problem, boundary, (ub - problem.h(xb))[:, None], dirichlet,
+                                                   beta, normal, homogeneous=True)[0]
+    energy = 0.5 * forms.bilinear(problem, interior, U, g[:, None, :])[0, 0] \
+        - forms.load(problem, interior, U, boundary, Ub)[0]
+    if boundary_terms is not None:
+        energy = energy + 0.5 * boundary_terms[0, 0]
     if problem.pure_neumann:  # distributed: square the sum over all ranks, share it out evenly
-        energy = energy + mean_penalty * dist.all_sum_grad((w * u).sum()) ** 2 / dist.world_size()
+        energy = energy + mean_penalty * forms.mean_sums(interior, U)[0] ** 2 / dist.world_size()
     return energy
 
 
@@ -243,13 +239,8 @@ class RitzLoss:
 
         with torch.no_grad():
             cols = output_columns(net, self, problem, interior, boundary)
-            w = interior.w.double()
-            wa = w * problem.a(interior.x).double()
-            a0 = torch.einsum("nmd,nkd->mk", cols.grads * wa[:, None, None], cols.grads)
-            a0 = a0 + (cols.values * (w * problem.V(interior.x).double())[:, None]).T @ cols.values
-            wd = boundary.w.double() * problem.dirichlet_mask(boundary.x) * problem.a(boundary.x).double() ** 2
-            bn = dist.all_sum((cols.boundary_normal * wd[:, None]).T @ cols.boundary_normal)
-            a0 = dist.all_sum(a0)  # distributed: both forms over all ranks' points
+            bn = dist.all_sum(forms.conormal_gram(problem, boundary, cols.boundary_normal))
+            a0 = dist.all_sum(forms.bilinear(problem, interior, cols.values, cols.grads))  # over all ranks' points
             a0 = a0 + 1e-8 * torch.trace(a0) / a0.shape[0] * torch.eye(a0.shape[0], dtype=a0.dtype, device=a0.device)
             chol = torch.linalg.cholesky(0.5 * (a0 + a0.T))
             m = torch.linalg.solve_triangular(chol, torch.linalg.solve_triangular(chol, bn, upper=False).T,
@@ -272,47 +263,27 @@ class RitzLoss:
                            closed_form=closed_form, dirichlet=self.dirichlet)
 
     def quadratic(self, problem, interior: Points, boundary: Points | None, cols: Columns) -> tuple[Tensor, Tensor]:
+        """(A, b) from :mod:`ritzhrta.forms`: A = a(ψ, ψ) + A_D + 2ρ ssᵀ, b = l(ψ) + b_D − a(ψ, ĥ)."""
         self.check(problem)
-        x, w = interior.x, interior.w.double()
         phi, dphi = cols.values, cols.grads
-        wa = w * problem.a(x).double()
-        a_mat = torch.einsum("nmd,nkd->mk", dphi * wa[:, None, None], dphi)
-        v = problem.V(x).double()
-        a_mat = a_mat + (phi * (w * v)[:, None]).T @ phi
-        b_vec = (phi * (w * problem.f(x).double())[:, None]).sum(0)
-        if cols.offset is not None:  # u = ĥ + Σ c ψ: the energy's cross terms a(ĥ, ψ) move to b
-            b_vec = b_vec - torch.einsum("nmd,nd->m", dphi * wa[:, None, None], cols.offset_grad) \
-                - (phi * (w * v * cols.offset)[:, None]).sum(0)
-        if self.dirichlet == "exact":
-            if cols.offset is None:
-                raise ValueError("RitzLoss(dirichlet='exact') needs the network wrapped as ExactDirichlet(net, problem)")
-            if problem.neumann is not None:  # mixed: the Neumann part −Σ ω g u stays
-                if boundary is None or cols.boundary is None:
-                    raise ValueError(f"problem {problem.name!r} has Neumann data: pass boundary points")
-                xb, wb = boundary.x, boundary.w.double()
-                keep = wb * problem.g(xb).double() * (~problem.dirichlet_mask(xb))
-                b_vec = b_vec + (cols.boundary * keep[:, None]).sum(0)
-        elif _needs_boundary(problem):
-            if boundary is None or cols.boundary is None:
-                raise ValueError(f"problem {problem.name!r} has boundary data: pass boundary points")
-            xb, wb, pb = boundary.x, boundary.w.double(), cols.boundary
-            dmask = problem.dirichlet_mask(xb)
-            if problem.neumann is not None:
-                b_vec = b_vec + (pb * (wb * problem.g(xb).double() * (~dmask))[:, None]).sum(0)
-            if problem.dirichlet is not None:
-                wd = wb * dmask
-                hd = wd * problem.h(xb).double()
-                if self.dirichlet == "nitsche":
-                    if self.beta is None:
-                        raise ValueError("calibrate RitzLoss(dirichlet='nitsche', beta=None) first")
-                    nb = cols.boundary_normal * problem.a(xb).double()[:, None]  # flux a∂_n ψ
-                    cross = (nb * wd[:, None]).T @ pb
-                    a_mat = a_mat - cross - cross.T + self.beta * (pb * wd[:, None]).T @ pb
-                    b_vec = b_vec - (nb * hd[:, None]).sum(0) + self.beta * (pb * hd[:, None]).sum(0)
-                else:
-                    a_mat = a_mat + 2 * self.beta * (pb * wd[:, None]).T @ pb
-                    b_vec = b_vec + 2 * self.beta * (pb * hd[:, None]).sum(0)
+        boundary_data = _needs_boundary(problem) and (self.dirichlet != "exact" or problem.neumann is not None)
+        if boundary_data and (boundary is None or cols.boundary is None):
+            kind = "Neumann data" if self.dirichlet == "exact" else "boundary data"
+            raise ValueError(f"problem {problem.name!r} has {kind}: pass boundary points")
+        if self.dirichlet == "exact" and cols.offset is None:
+            raise ValueError("RitzLoss(dirichlet='exact') needs the network wrapped as ExactDirichlet(net, problem)")
+        a_mat = forms.bilinear(problem, interior, phi, dphi)
+        b_vec = forms.load(problem, interior, phi, boundary, cols.boundary if boundary_data else None)
+        if cols.offset is not None:  # u = ĥ + Σ c ψ: the energy's cross terms a(ψ, ĥ) move to b
+            b_vec = b_vec - forms.bilinear(problem, interior, phi, dphi, cols.offset[:, None],
+                                           cols.offset_grad[:, None, :])[:, 0]
+        if boundary_data and problem.dirichlet is not None and self.dirichlet != "exact":
+            if self.dirichlet == "nitsche" and self.beta is None:
+                raise ValueError("calibrate RitzLoss(dirichlet='nitsche', beta=None) first")
+            a_d, b_d, _ = forms.dirichlet_terms(problem, boundary, cols.boundary, self.dirichlet, self.beta,
+                                                cols.boundary_normal)
+            a_mat, b_vec = a_mat + a_d, b_vec + b_d
         if problem.pure_neumann:  # distributed: the outer product of the full sum, shared out evenly
-            s = dist.all_sum((phi * w[:, None]).sum(0))
+            s = forms.mean_sums(interior, phi)
             a_mat = a_mat + 2 * self.mean_penalty * torch.outer(s, s) / dist.world_size()
         return a_mat, b_vec
