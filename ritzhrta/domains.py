@@ -135,6 +135,48 @@ class Domain(ABC):
         6 × 32 in 1D, 6 × 12 in 2D (72² points on a box), 4 × 5 in 3D (20³), 3 × 2 beyond."""
         return {1: (6, 32), 2: (6, 12), 3: (4, 5)}.get(self.dim, (3, 2))
 
+    # --- what the rest of the package asks a domain (issue 22): a new shape is one file that
+    # overrides the hooks it supports; the defaults refuse in one line (no isinstance ladders).
+    meshed = False  # made of mesh cells with boundary tags (MeshDomain): rules per cell, {tag: data}
+    exact_by_default = True  # the Ritz route imposes Dirichlet data exactly here (False: Nitsche)
+
+    def corner_sectors(self) -> list[tuple[tuple[float, float], float, float]]:
+        """(vertex, start angle, interior angle ω) of the corners with ω > π (none by default)."""
+        return []
+
+    def reentrant_corners(self) -> list[tuple[float, float]]:
+        """The vertices of the re-entrant corners (interior angle > π)."""
+        return [vertex for vertex, _, _ in self.corner_sectors()]
+
+    def distance_factor(self, problem=None):
+        """x ↦ (φ(x), ∇φ(x)) with φ > 0 in Ω and φ = 0 on the Dirichlet boundary: the factor of
+        exact imposition u = ĥ + φN (METHOD §7). ``problem`` names the Dirichlet part where the
+        shape has tags."""
+        raise ValueError(f"exact Dirichlet imposition does not know {self!r}; use Nitsche's method "
+                         "(dirichlet='nitsche') there")
+
+    def boundary_lift(self, h, problem=None):
+        """ĥ on Ω built from the values of h on the (Dirichlet) boundary only (:mod:`ritzhrta.lift`)."""
+        raise ValueError(f"exact Dirichlet imposition has no lift of boundary data on {self!r}; use Nitsche's "
+                         "method (dirichlet='nitsche') there")
+
+    def fem_mesh(self, skfem, cells: int):
+        """A scikit-fem mesh of Ω with about ``cells`` cells per side (the P2 reference, :mod:`ritzhrta.fem`)."""
+        raise ValueError(f"the FEM reference cannot mesh {self!r}")
+
+    def fem_snap(self, mesh):
+        """``mesh`` with its boundary nodes moved onto a curved boundary (after each refinement)."""
+        return mesh
+
+    def plot_mesh(self, resolution: int):
+        """A :class:`~ritzhrta.meshing.Mesh` for plots and VTK, ~``resolution`` points along the
+        longest side (2D: a Delaunay triangulation of grid and boundary points)."""
+        from .meshing import delaunay_mesh
+
+        if self.dim != 2:
+            raise ValueError(f"meshing is implemented for boxes and 2D domains, not {self!r}")
+        return delaunay_mesh(self, resolution)
+
     def quadrature(self, order: int = 4, cells: int = 8, dtype: torch.dtype | None = None, device=None) -> Points:
         """A composite Gauss rule on Ω (:mod:`ritzhrta.quadrature`): ``order`` nodes per
         axis in each of ``cells`` cells per axis (polygons: per triangle edge)."""
@@ -242,6 +284,39 @@ class Box(Domain):
     def boundary_distance(self, x: np.ndarray) -> np.ndarray:
         return np.min(np.minimum(x - self.lo, self.hi - x), axis=1)
 
+    def distance_factor(self, problem=None):
+        """φ(x) = Π_i 4 (x_i − lo_i)(hi_i − x_i) / (hi_i − lo_i)²  (1 at the centre)."""
+        lo, hi = torch.as_tensor(self.lo), torch.as_tensor(self.hi)
+
+        def box(x: Tensor) -> tuple[Tensor, Tensor]:
+            a, b = lo.to(x), hi.to(x)
+            f = 4 * (x - a) * (b - x) / (b - a) ** 2  # (n, d), each factor 1 at the centre
+            df = 4 * (a + b - 2 * x) / (b - a) ** 2
+            phi = f.prod(1)
+            grads = [df[:, i] * torch.cat([f[:, :i], f[:, i + 1:]], 1).prod(1) for i in range(x.shape[1])]
+            return phi, torch.stack(grads, 1)
+
+        return box
+
+    def boundary_lift(self, h, problem=None):
+        """The transfinite (Coons) interpolation of h between opposite faces."""
+        from .lift import box_lift
+
+        return box_lift(h, self.lo, self.hi)
+
+    def fem_mesh(self, skfem, cells: int):
+        ticks = [np.linspace(lo, hi, max(2, round(cells * (hi - lo) / (self.hi - self.lo).max()) + 1))
+                 for lo, hi in zip(self.lo, self.hi)]
+        kind = {1: skfem.MeshLine, 2: skfem.MeshTri, 3: skfem.MeshTet}.get(self.dim)
+        if kind is None:
+            raise ValueError(f"the FEM reference supports boxes of dimension 1–3, not {self.dim}")
+        return kind.init_tensor(*ticks) if self.dim > 1 else skfem.MeshLine(ticks[0])
+
+    def plot_mesh(self, resolution: int):
+        from .meshing import box_mesh
+
+        return box_mesh(self, resolution)
+
     def _quadrature(self, order, cells):
         return box_rule(self.lo, self.hi, order, cells)
 
@@ -339,6 +414,34 @@ class Disk(Domain):
 
     def boundary_distance(self, x: np.ndarray) -> np.ndarray:
         return np.abs(self.radius - np.linalg.norm(x - self.center, axis=1))
+
+    def distance_factor(self, problem=None):
+        """φ(x) = 1 − |x − c|² / R²."""
+        center, radius = torch.as_tensor(self.center), self.radius
+
+        def disk(x: Tensor) -> tuple[Tensor, Tensor]:
+            r = x - center.to(x)
+            return 1 - (r ** 2).sum(1) / radius ** 2, -2 * r / radius ** 2
+
+        return disk
+
+    def boundary_lift(self, h, problem=None):
+        """The harmonic extension of h's Fourier series on the circle."""
+        from .lift import disk_lift
+
+        return disk_lift(h, self.center, self.radius)
+
+    def fem_mesh(self, skfem, cells: int):
+        m = skfem.MeshTri.init_circle(2)
+        return skfem.MeshTri(m.p * self.radius + self.center[:, None], m.t)
+
+    def fem_snap(self, mesh):
+        """The boundary nodes moved onto the circle (else refinement keeps a polygon)."""
+        nodes = mesh.boundary_nodes()
+        p = mesh.p.copy()
+        d = p[:, nodes] - self.center[:, None]
+        p[:, nodes] = self.center[:, None] + self.radius * d / np.linalg.norm(d, axis=0)
+        return type(mesh)(p, mesh.t)
 
     def _quadrature(self, order, cells):
         return disk_rule(self.center, self.radius, order, cells)

@@ -173,7 +173,7 @@ def estimate_run(run, tol: float) -> dict:
             points = 4 * width
         else:
             order, cells = residual_rule(problem.domain, width)
-            points = len(problem.domain.quadrature(order, 1)) * (1 if hasattr(problem.domain, "tag_index")
+            points = len(problem.domain.quadrature(order, 1)) * (1 if problem.domain.meshed
                                                                  else cells ** problem.dim)
         have = available_bytes()
         if have is not None and 2 * estimate_bytes("galerkin", width, points, problem.dim) > 0.5 * have:

@@ -26,14 +26,13 @@ from __future__ import annotations
 
 from typing import Callable
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 
 from .derivatives import value_and_grad
-from .domains import Box, Disk, Domain
+from .distance import polygon_distance, segments_distance
+from .domains import Domain
 from .networks import NetWrapper
-from .polygon import Polygon
 from .problem import Problem, exact_gradient
 
 __all__ = ["ExactDirichlet", "boundary_factor", "supports_exact", "segments_distance", "polygon_distance"]
@@ -64,124 +63,20 @@ def supports_exact(problem) -> bool:
 
 
 def boundary_factor(domain: Domain, problem: Problem | None = None) -> Callable[[Tensor], tuple[Tensor, Tensor]]:
-    """x ↦ (φ(x), ∇φ(x)) with φ > 0 in Ω and φ = 0 on ∂Ω (boxes, disks, polygons), or on the
-    Dirichlet edges of a 2D mesh (``problem`` names them)."""
-    if isinstance(domain, Box):
-        lo, hi = torch.as_tensor(domain.lo), torch.as_tensor(domain.hi)
-
-        def box(x: Tensor) -> tuple[Tensor, Tensor]:
-            a, b = lo.to(x), hi.to(x)
-            f = 4 * (x - a) * (b - x) / (b - a) ** 2  # (n, d), each factor 1 at the centre
-            df = 4 * (a + b - 2 * x) / (b - a) ** 2
-            phi = f.prod(1)
-            grads = [df[:, i] * torch.cat([f[:, :i], f[:, i + 1:]], 1).prod(1) for i in range(x.shape[1])]
-            return phi, torch.stack(grads, 1)
-
-        return box
-    if isinstance(domain, Disk):
-        center, radius = torch.as_tensor(domain.center), domain.radius
-
-        def disk(x: Tensor) -> tuple[Tensor, Tensor]:
-            r = x - center.to(x)
-            return 1 - (r ** 2).sum(1) / radius ** 2, -2 * r / radius ** 2
-
-        return disk
-    if isinstance(domain, Polygon):
-        vertices = torch.as_tensor(domain.vertices)
-        return lambda x: _with_gradient(lambda y: polygon_distance(y, vertices.to(y)), x)
-    if hasattr(domain, "facet_tag") and domain.dim == 2:
-        ends = torch.as_tensor(_dirichlet_segments(domain, problem))  # (F, 2, 2)
-        return lambda x: _with_gradient(lambda y: segments_distance(y, ends[:, 0].to(y), ends[:, 1].to(y)), x)
-    raise ValueError(f"exact Dirichlet imposition supports boxes, disks, polygons and 2D meshes, not {domain!r}; "
-                     "use Nitsche's method (dirichlet='nitsche') there")
-
-
-def _dirichlet_segments(domain: Domain, problem: Problem | None) -> np.ndarray:
-    """The (merged) boundary segments of a 2D mesh that carry Dirichlet data, (F, 2, 2)."""
-    keep = np.ones(len(domain.facets), dtype=bool)
-    tagged = getattr(problem, "tagged", None) if problem is not None else None
-    if tagged is not None:
-        keep = np.isin(domain.facet_tag, [domain.tags.index(t) for t in tagged["dirichlet"]])
-    elif problem is not None and problem.dirichlet_where is not None:
-        raise ValueError("exact imposition on a mesh needs dirichlet={tag: h} (or h on the whole boundary)")
-    return merge_collinear(domain.points[domain.facets[keep]])
-
+    """x ↦ (φ(x), ∇φ(x)) with φ > 0 in Ω and φ = 0 on the Dirichlet boundary: the domain's
+    :meth:`~ritzhrta.domains.Domain.distance_factor` (``problem`` names the Dirichlet part)."""
+    hook = getattr(domain, "distance_factor", None)
+    if hook is None:
+        raise ValueError(f"exact Dirichlet imposition needs a ritzhrta domain, got {domain!r}")
+    return hook(problem)
 
 def boundary_lift(domain: Domain, h: Callable[[Tensor], Tensor], problem: Problem | None = None):
-    """ĥ on Ω from the values of h on the (Dirichlet) boundary only (:mod:`ritzhrta.lift`)."""
+    """ĥ on Ω from the values of h on the (Dirichlet) boundary only: the domain's
+    :meth:`~ritzhrta.domains.Domain.boundary_lift` (:mod:`ritzhrta.lift`)."""
     from . import lift
 
     lift.check_data(h, domain.boundary(256, "sobol", seed=0, dtype=torch.float64).x)
-    if isinstance(domain, Box):
-        return lift.box_lift(h, domain.lo, domain.hi)
-    if isinstance(domain, Disk):
-        return lift.disk_lift(h, domain.center, domain.radius)
-    if isinstance(domain, Polygon):
-        v = torch.as_tensor(domain.vertices)
-        return lift.segments_lift(h, v, torch.roll(v, -1, 0))
-    if hasattr(domain, "facet_tag") and domain.dim == 2:
-        ends = torch.as_tensor(_dirichlet_segments(domain, problem))
-        return lift.segments_lift(h, ends[:, 0], ends[:, 1])
-    raise ValueError(f"exact Dirichlet imposition supports boxes, disks, polygons and 2D meshes, not {domain!r}")
-
-
-def merge_collinear(segments: np.ndarray, tol: float = 1e-9) -> np.ndarray:
-    """Join touching segments (F, 2, 2) that lie on one straight line into maximal segments
-    (a mesh cuts a straight side into many edges; φ of many short pieces ripples)."""
-    p, q = segments[:, 0], segments[:, 1]
-    d = q - p
-    n = np.stack([-d[:, 1], d[:, 0]], 1) / np.linalg.norm(d, axis=1, keepdims=True)
-    flip = (n[:, 0] < -tol) | ((np.abs(n[:, 0]) <= tol) & (n[:, 1] < 0))
-    n[flip] *= -1
-    offset = (n * p).sum(1)
-    scale = max(1.0, float(np.abs(segments).max()))
-    keys = np.round(np.column_stack([n, offset / scale]) / tol) * tol
-    out = []
-    for key in np.unique(keys, axis=0):
-        group = np.all(keys == key, axis=1)
-        t = np.array([-n[group][0][1], n[group][0][0]])  # direction along the line
-        a, b = (p[group] * t).sum(1), (q[group] * t).sum(1)
-        lo, hi = np.minimum(a, b), np.maximum(a, b)
-        order = np.argsort(lo)
-        start, end = lo[order[0]], hi[order[0]]
-        base = n[group][0] * offset[group][0]
-        for i in order[1:]:
-            if lo[i] <= end + tol * scale:
-                end = max(end, hi[i])
-            else:
-                out.append([base + start * t, base + end * t])
-                start, end = lo[i], hi[i]
-        out.append([base + start * t, base + end * t])
-    return np.array(out)
-
-
-def polygon_distance(x: Tensor, vertices: Tensor) -> Tensor:
-    """φ(x) = 1 / Σ_i 1/φ_i(x) over the polygon's edges (see the module docstring), shape (n,)."""
-    return segments_distance(x, vertices, torch.roll(vertices, -1, 0))
-
-
-def segments_distance(x: Tensor, p: Tensor, q: Tensor) -> Tensor:
-    """φ(x) = 1 / Σ_i 1/φ_i(x) over the segments [p_i, q_i] (2D), shape (n,)."""
-    d = q - p
-    length = d.norm(dim=1)
-    rel = x[:, None, :] - p[None]
-    f = (rel[..., 0] * d[:, 1] - rel[..., 1] * d[:, 0]) / length
-    t = ((length / 2) ** 2 - ((x[:, None, :] - 0.5 * (p + q)[None]) ** 2).sum(-1)) / length
-    tiny = torch.finfo(x.dtype).tiny
-    rho = (t ** 2 + f ** 4).clamp_min(tiny).sqrt()
-    phi_i = (f ** 2 + ((rho - t) / 2) ** 2).clamp_min(tiny).sqrt()
-    return 1 / (1 / phi_i).sum(1)
-
-
-def _with_gradient(fn: Callable[[Tensor], Tensor], x: Tensor) -> tuple[Tensor, Tensor]:
-    """(fn(x), ∇fn(x)) by autograd; both stay differentiable in x when x requires grad."""
-    with torch.enable_grad():
-        xg = x if x.requires_grad else x.detach().requires_grad_(True)
-        value = fn(xg)
-        (grad,) = torch.autograd.grad(value.sum(), xg, create_graph=x.requires_grad)
-    if not x.requires_grad:
-        value = value.detach()
-    return value, grad
+    return domain.boundary_lift(h, problem)
 
 
 class ExactDirichlet(NetWrapper):

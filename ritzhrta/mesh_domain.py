@@ -130,6 +130,49 @@ class MeshDomain(Domain):
         self._check_enclosed(label)
         self._read_tags(raw)
 
+    meshed = True
+
+    def corner_sectors(self) -> list[tuple[tuple[float, float], float, float]]:
+        """Re-entrant corners of a 2D mesh are not detected (none is reported)."""
+        return []
+
+    def dirichlet_segments(self, problem=None) -> np.ndarray:
+        """The (merged) boundary segments of a 2D mesh that carry Dirichlet data, (F, 2, 2)."""
+        from .distance import merge_collinear
+
+        if self.dim != 2:
+            raise ValueError(f"exact Dirichlet imposition on a mesh is 2D only, not {self!r}; use Nitsche's method "
+                             "(dirichlet='nitsche') there")
+        keep = np.ones(len(self.facets), dtype=bool)
+        tagged = getattr(problem, "tagged", None) if problem is not None else None
+        if tagged is not None:
+            keep = np.isin(self.facet_tag, [self.tags.index(t) for t in tagged["dirichlet"]])
+        elif problem is not None and problem.dirichlet_where is not None:
+            raise ValueError("exact imposition on a mesh needs dirichlet={tag: h} (or h on the whole boundary)")
+        return merge_collinear(self.points[self.facets[keep]])
+
+    def distance_factor(self, problem=None):
+        """The R-equivalence over the Dirichlet edges (:mod:`ritzhrta.distance`): φ = 0 on Γ_D only."""
+        from .distance import segments_distance, with_gradient
+
+        ends = torch.as_tensor(self.dirichlet_segments(problem))
+        return lambda x: with_gradient(lambda y: segments_distance(y, ends[:, 0].to(y), ends[:, 1].to(y)), x)
+
+    def boundary_lift(self, h, problem=None):
+        from .lift import segments_lift
+
+        ends = torch.as_tensor(self.dirichlet_segments(problem))
+        return segments_lift(h, ends[:, 0], ends[:, 1])
+
+    def fem_mesh(self, skfem, cells: int):
+        kind = skfem.MeshTri if self.dim == 2 else skfem.MeshTet
+        return kind(self.points.T.copy(), self.cells.T.copy())
+
+    def plot_mesh(self, resolution: int):
+        from .meshing import Mesh
+
+        return Mesh(self.points, self.cells, self.cell_type)
+
     def __repr__(self) -> str:
         return f"MeshDomain({self.source!r}, {len(self.cells)} {self.cell_type} cells, tags={self.tags})"
 

@@ -41,16 +41,11 @@ def mesh(domain: Domain, resolution: int = 100) -> Mesh:
     if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or resolution < 2:
         raise ValueError(f"resolution must be an integer >= 2, got {resolution!r}")
     check_drawable(domain)
-    if isinstance(domain, Box):
-        return _box_mesh(domain, int(resolution))
-    if hasattr(domain, "cells") and hasattr(domain, "cell_type"):  # MeshDomain: its own mesh
-        return Mesh(domain.points, domain.cells, domain.cell_type)
-    if domain.dim != 2:
-        raise ValueError(f"meshing is implemented for boxes and 2D domains, not {domain!r}")
-    return _delaunay_mesh(domain, int(resolution))
+    return domain.plot_mesh(int(resolution))  # the domain's hook (a box grid, a Delaunay mesh, its own cells)
 
 
-def _box_mesh(box: Box, resolution: int) -> Mesh:
+def box_mesh(box: Box, resolution: int) -> Mesh:
+    """A structured mesh of a box (segments, triangles or hexahedra)."""
     span = box.hi - box.lo
     counts = [max(2, round(resolution * s / span.max()) + 1) for s in span]
     ticks = [np.linspace(lo, hi, n) for lo, hi, n in zip(box.lo, box.hi, counts)]
@@ -70,7 +65,8 @@ def _box_mesh(box: Box, resolution: int) -> Mesh:
     raise ValueError(f"meshing a {box.dim}-dimensional box is not supported (1, 2 or 3)")
 
 
-def _delaunay_mesh(domain: Domain, resolution: int) -> Mesh:
+def delaunay_mesh(domain: Domain, resolution: int) -> Mesh:
+    """A Delaunay triangulation of grid and boundary points inside a 2D domain."""
     h = float((domain.hi - domain.lo).max()) / resolution
     ticks = [np.arange(lo, hi + h / 2, h) for lo, hi in zip(domain.lo, domain.hi)]
     grid = np.stack(np.meshgrid(*ticks, indexing="ij"), -1).reshape(-1, 2)

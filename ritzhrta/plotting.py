@@ -152,10 +152,10 @@ def _mid_plane(dom, axis: int, resolution: int):
     plane = mesh(Box(dom.lo[keep], dom.hi[keep]), resolution)
     pts = np.zeros((len(plane.points), 3))
     pts[:, keep], pts[:, axis] = plane.points, mid
-    if isinstance(dom, Box):
+    inside = dom.contains(pts, 1e-9)
+    if inside.all():  # the plane lies in the domain (a box): its grid cells
         cells = plane.cells
     else:
-        inside = dom.contains(pts, 1e-9)
         pts = pts[inside]
         cells = Delaunay(pts[:, keep]).simplices
         centroids = pts[cells].mean(1)

@@ -40,6 +40,33 @@ class Polygon(Domain):
         """(vertex, θ₀, ω) of each re-entrant corner: the domain near it is θ₀ < θ < θ₀ + ω."""
         return _sectors(self.vertices)
 
+    exact_by_default = False  # φ's kink at the corners limits the exact route's rate: Nitsche (tests/test_exact_bc.py)
+
+    def distance_factor(self, problem=None):
+        """The R-equivalence of the edges' smooth distances (:mod:`ritzhrta.distance`), ∇φ by autograd."""
+        import torch
+
+        from .distance import polygon_distance, with_gradient
+
+        vertices = torch.as_tensor(self.vertices)
+        return lambda x: with_gradient(lambda y: polygon_distance(y, vertices.to(y)), x)
+
+    def boundary_lift(self, h, problem=None):
+        """The inverse-distance blend of h on the edges (:func:`ritzhrta.lift.segments_lift`)."""
+        import torch
+
+        from .lift import segments_lift
+
+        v = torch.as_tensor(self.vertices)
+        return segments_lift(h, v, torch.roll(v, -1, 0))
+
+    def fem_mesh(self, skfem, cells: int):
+        from .quadrature import triangulate
+
+        tris = triangulate(self.vertices)
+        pts, inv = np.unique(np.round(tris.reshape(-1, 2), 12), axis=0, return_inverse=True)
+        return skfem.MeshTri(pts.T, inv.reshape(-1, 3).T)
+
     @property
     def edges(self) -> tuple[np.ndarray, np.ndarray]:
         """Start points and end points of the edges, counter-clockwise."""

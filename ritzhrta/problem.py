@@ -227,7 +227,7 @@ def _as_field(value, what: str) -> Field:
 def _tagged_conditions(problem: "Problem") -> None:
     """Turn ``dirichlet={tag: h}`` / ``neumann={tag: g}`` into one h, one mask and one g."""
     domain = problem.domain
-    if not hasattr(domain, "tag_index"):
+    if not domain.meshed:
         raise TypeError(f"dirichlet/neumann given as {{tag: data}} need a domain with boundary tags (MeshDomain), "
                         f"got {domain!r}")
     if problem.dirichlet_where is not None:

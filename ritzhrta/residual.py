@@ -40,7 +40,7 @@ ROWS_PER_UNKNOWN = 4
 def residual_rule(domain, unknowns: int) -> tuple[int, int]:
     """(order, cells): the domain's default rule, coarsened to ~ROWS_PER_UNKNOWN points per unknown."""
     order, cells = domain.default_rule()
-    if hasattr(domain, "tag_index"):  # a mesh: the lowest order per cell that gives the points
+    if domain.meshed:  # a mesh: the lowest order per cell that gives the points
         for low in range(1, order + 1):
             if len(domain.quadrature(low, 1)) >= ROWS_PER_UNKNOWN * unknowns:
                 return low, 1

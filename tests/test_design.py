@@ -301,3 +301,34 @@ def test_a_new_trainer_is_one_file_and_one_registry_line(monkeypatch, tmp_path):
     assert (config["trainer"], config["width"], config["schedule"]) == ("toy", 6, "1:3")
     with pytest.raises(ValueError, match="unknown trainer 'nothing'"):
         trainers.get("nothing")
+
+
+def test_a_new_domain_is_one_file_and_one_registry_line(monkeypatch, tmp_path):
+    """Issue 22: tests/toy_domain.py (an ellipse) plus the registry line below: the default route,
+    exact imposition, the FEM reference, plots and VTK reach it through the Domain hooks alone."""
+    import meshio
+
+    import toy_domain
+    from ritzhrta import ExactDirichlet, RitzLoss, Stage, TwoLayerNet, solve
+    from ritzhrta.cli import main
+
+    monkeypatch.setitem(problems.REGISTRY, "toy-ellipse", toy_domain.problem)  # the one registry line
+    problem = problems.get("toy-ellipse")
+    quad = problem.domain.quadrature(6, 4, dtype=torch.float64)
+    assert abs(float(quad.w.sum()) - problem.domain.measure) < 1e-12
+    result = solve(problem, progress=False)  # the default route: the residual on Gaussian features
+    assert result.errors["h1"] < 1e-6, result.errors
+    torch.manual_seed(0)  # exact imposition through distance_factor and boundary_lift
+    net = ExactDirichlet(TwoLayerNet(2, 200, k=5).double(), problem)
+    xb = problem.domain.boundary(64, "sobol", dtype=torch.float64).x
+    assert float((net(xb) - problem.u_exact(xb)).abs().max().detach()) < 1e-12
+    exact = solve(problem, net, (Stage(1, 1.0, trainer="galerkin"),), loss=RitzLoss(dirichlet="exact"),
+                  progress=False, estimate=False)
+    assert exact.errors["h1"] < 1e-2, exact.errors
+    out = tmp_path / "e"  # the FEM reference (fem_mesh, fem_snap), plots and VTK (plot_mesh)
+    assert main(["solve", "toy-ellipse", "--reference", "fem", "--reference-tol", "0.05", "--out", str(out),
+                 "--no-progress", "--resolution", "20"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["errors"]["h1"] < 1e-6 and summary["errors_vs_reference"]["h1"] < 0.05, summary["reference"]
+    assert 0 < summary["reference"]["estimated_rel_energy_error"] < 0.05  # from energies that drop
+    assert len(meshio.read(out / "solution.vtu").points) > 100 and (out / "solution.png").exists()

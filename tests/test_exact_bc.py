@@ -95,8 +95,10 @@ def test_polygon_imposition_converges_and_nitsche_stays_the_polygon_default():
 def test_what_exact_imposition_refuses():
     from ritzhrta.exact_bc import boundary_factor
 
-    with pytest.raises(ValueError, match="boxes, disks, polygons and 2D meshes"):
-        boundary_factor(object())  # a domain it does not know
+    with pytest.raises(ValueError, match="needs a ritzhrta domain"):
+        boundary_factor(object())
+    with pytest.raises(ValueError, match="2D only"):  # a shape whose hook refuses: a 3D mesh
+        boundary_factor(problems.get("part3d").domain)
     with pytest.raises(ValueError, match="Dirichlet data"):
         ExactDirichlet(TwoLayerNet(2, 5), problems.get("poisson2d-neumann"))
     pb = problems.get("poisson2d-dirichlet")
