@@ -145,3 +145,17 @@ def test_table_rebuilds_from_the_written_rows(tmp_path):
     again = Comparison.from_csv(tmp_path / "compare.csv", metric="rel_l2")
     assert again.markdown() == result.markdown() and "wins vs reset-only (rel L²)" in again.markdown()
     assert again.controls == {"homotopy": "reset-only at 4"}
+
+
+def test_the_fem_reference_claims_no_convergence_without_an_energy_drop():
+    """Harmonic data on a disk: the P2 energies need not drop from level to level (the boundary data's
+    interpolants are not nested); the reference used to report an estimate of 0 and 'converged'."""
+    from ritzhrta import Disk, Problem
+    from ritzhrta.fem import fem_reference
+
+    def u(x):
+        return torch.exp(x[:, 0]) * torch.sin(x[:, 1])
+
+    ref = fem_reference(Problem(Disk(), source=0.0, dirichlet=u, exact=u), tol=0.05, max_dofs=3000)
+    drops = [a - b for a, b in zip(ref.energies, ref.energies[1:])]
+    assert all(d <= 0 for d in drops) and not ref.converged and ref.estimate == float("inf"), (drops, ref.estimate)
