@@ -24,7 +24,7 @@ demo: $(STAMP)
 
 # The paper's algorithm: Adam, width 1000, 6000 steps (about 80 s idle, 160 CPU-s).
 demo-paper: $(STAMP)
-	$(VENV)/bin/ritzhrta solve poisson2d-neumann --trainer adam --out runs/demo-paper --force
+	$(VENV)/bin/ritzhrta solve poisson2d-neumann --trainer adam --width 1000 --out runs/demo-paper --force
 
 test: $(STAMP)
 	$(PY) -m pytest

@@ -4,7 +4,7 @@ settings a user leaves out. One place, used by ``ritzhrta solve NAME`` and by
 """
 from __future__ import annotations
 
-__all__ = ["GALERKIN_ROUTE", "RESIDUAL_ROUTE", "RESIDUAL_WIDTH", "MESH_ROUTE", "choose",
+__all__ = ["GALERKIN_ROUTE", "GRADIENT_PDE_ROUTE", "RESIDUAL_ROUTE", "RESIDUAL_WIDTH", "MESH_ROUTE", "choose",
            "default_config", "residual_width", "residual_scale"]
 
 # The Ritz route (issue 11, benchmarks/results/vs_peers.md; `--loss ritz`): one Galerkin solve of the
@@ -34,8 +34,12 @@ def residual_scale(dim: int) -> float | None:
 MESH_ROUTE = {"width": 1000, "init": "kinks"}
 # The other trainers bring their own defaults when named without a size: `Trainer.defaults` in their
 # files (ritzhrta.trainers; benchmarks/results/trainer_routes.md).
-# The gradient trainer (the paper's HRTA): RunConfig's defaults (Adam, H¹ loss, σ_s^3, width 1000,
-# float32, homotopy 0.5 -> 1 over 6000 steps).
+# The gradient trainer (the paper's HRTA): RunConfig's defaults (Adam, H¹ loss, σ_s^3, float32,
+# homotopy 0.5 -> 1 over 6000 steps) at width 500 on PDE problems (`--trainer adam` named alone,
+# benchmarks/results/trainer_routes.csv: rel H¹ 4.0e-3 / 3.6e-3 on poisson2d-neumann / -dirichlet in
+# ~31 CPU-s of training, where the paper's width 1000 gives 3.2e-3 / 3.9e-3 in 90-99 CPU-s); a function
+# to approximate keeps width 1000 (the paper's Table 1).
+GRADIENT_PDE_ROUTE = {"width": 500}
 
 
 def choose(problem, trainer: str | None = None, loss: str | None = None, width: int | None = None,
@@ -47,7 +51,6 @@ def choose(problem, trainer: str | None = None, loss: str | None = None, width: 
     Returns trainer, loss, width, k, dtype, dirichlet, init, features and the route's
     ``default_schedule`` (None: the gradient presets)."""
     from .exact_bc import supports_exact
-    from .polygon import Polygon
     from .problem import Problem
     from .runs import RunConfig
 
@@ -61,16 +64,18 @@ def choose(problem, trainer: str | None = None, loss: str | None = None, width: 
         base.update(trainers.get(trainer).defaults)
     if trainer == "galerkin":
         base = dict(GALERKIN_ROUTE) if pde else dict(GALERKIN_ROUTE, loss="l2")
+    if trainer == "gradient" and pde:
+        base.update(GRADIENT_PDE_ROUTE)
     default_dirichlet = d.dirichlet
     if trainer == "galerkin" and pde:
         # exact on boxes, disks and 2D meshes (measured); polygons get Nitsche: the polygon φ's corner
         # kink limits the rate (tests/test_exact_bc.py, boundary-only lift)
-        default_dirichlet = "exact" if supports_exact(problem) and not isinstance(problem.domain, Polygon) \
+        default_dirichlet = "exact" if supports_exact(problem) and problem.domain.exact_by_default \
             else "nitsche"
     given = {"loss": loss, "k": k, "dirichlet": dirichlet, "init": init, "features": features}
     if trainer == "galerkin" and _residual_route(problem, given):
         base = dict(RESIDUAL_ROUTE, width=residual_width(problem.dim), feature_scale=residual_scale(problem.dim))
-    mesh = trainer == "galerkin" and hasattr(problem.domain, "tag_index")
+    mesh = trainer == "galerkin" and problem.domain.meshed
     if mesh and problem.dim == 2:
         # 2D mesh domains (issue 14, plate-hole against the FEM reference, 3 seeds,
         # benchmarks/results/mesh_problems.md): width 1000 with the kinks inside the domain
@@ -98,7 +103,7 @@ def _residual_route(problem, given: dict) -> bool:
 
     if not isinstance(problem, Problem) or problem.dim < 2 or problem.interface is not None:
         return False
-    if hasattr(problem.domain, "tag_index") or given["features"] == "sigma":
+    if problem.domain.meshed or given["features"] == "sigma":
         return False
     return given["loss"] in (None, "residual") and all(given[key] is None for key in ("k", "dirichlet", "init"))
 
