@@ -24,8 +24,8 @@ import time
 import torch
 
 from ritzhrta import Box, relative_errors
-from ritzhrta.losses import DEFAULT_BETA
-from ritzhrta.polygon import Polygon
+from ritzhrta.forms.losses import DEFAULT_BETA
+from ritzhrta.geometry.polygon import Polygon
 
 
 def available() -> bool:

@@ -6,7 +6,7 @@ from both initialisations of a seed (issue 12: the alternating trainer used to g
 data-aware one only, which explained 7–13× of its advertised gain):
   N(0,1)       the network's own N(0, 1) initialisation
   data-aware   the same weights, biases moved so every kink passes near a training point
-               (ritzhrta.analytic.data_aware_init)
+               (ritzhrta.training.analytic.data_aware_init)
 Methods:
   Adam          s = 1, lr 1e-3, `--adam-steps` steps (default 5000)
   Adam + LS     the same run, then an exact output-layer solve (fit_output_layer with
@@ -34,8 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import problems  # noqa: E402
 from _common import append_row, done_keys, med_range, read_rows, output_dir  # noqa: E402
 from ritzhrta import DivergenceError, H1Loss, L2Loss, relative_errors, solve, Stage, TwoLayerNet  # noqa: E402
-from ritzhrta.analytic import data_aware_init  # noqa: E402
-from ritzhrta.lstsq import DEFAULT_RIDGE, fit_output_layer  # noqa: E402
+from ritzhrta.training.analytic import data_aware_init  # noqa: E402
+from ritzhrta.training.lstsq import DEFAULT_RIDGE, fit_output_layer  # noqa: E402
 
 TASKS = {"sin2pi-1d": ("approx1d", L2Loss(), "l2"), "coscos-2d-H1": ("poisson2d-neumann", H1Loss(), "h1")}
 METHODS = ("Adam", "Adam + LS", "ALT", "ALT ladder")

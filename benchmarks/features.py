@@ -27,9 +27,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import problems  # noqa: E402
 from ritzhrta import Disk, Problem, RitzLoss, Stage, TwoLayerNet, solve  # noqa: E402
-from ritzhrta.exact_bc import ExactDirichlet  # noqa: E402
-from ritzhrta.features import RandomFeatureNet  # noqa: E402
-from ritzhrta.residual import ResidualLoss  # noqa: E402
+from ritzhrta.nets.exact_bc import ExactDirichlet  # noqa: E402
+from ritzhrta.nets.features import RandomFeatureNet  # noqa: E402
+from ritzhrta.forms.residual import ResidualLoss  # noqa: E402
 
 from _common import append_row, done_keys, output_dir, read_rows  # noqa: E402
 

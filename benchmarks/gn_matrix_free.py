@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import problems  # noqa: E402
 from _common import parse_args, write_rows  # noqa: E402
 from ritzhrta import RitzLoss, TwoLayerNet, relative_errors  # noqa: E402
-from ritzhrta.gauss_newton import gauss_newton_fit  # noqa: E402
-from ritzhrta.lstsq import fit_output_layer, galerkin_ridge  # noqa: E402
+from ritzhrta.training.gauss_newton import gauss_newton_fit  # noqa: E402
+from ritzhrta.training.lstsq import fit_output_layer, galerkin_ridge  # noqa: E402
 
 
 def main(argv=None) -> int:

@@ -20,9 +20,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import problems  # noqa: E402
 from ritzhrta import H1Loss, Stage, TwoLayerNet, homotopy, solve  # noqa: E402
-from ritzhrta.features import RandomFeatureNet  # noqa: E402
-from ritzhrta.residual import ResidualLoss  # noqa: E402
-from ritzhrta.routes import residual_scale, residual_width  # noqa: E402
+from ritzhrta.nets.features import RandomFeatureNet  # noqa: E402
+from ritzhrta.forms.residual import ResidualLoss  # noqa: E402
+from ritzhrta.training.routes import residual_scale, residual_width  # noqa: E402
 
 from _common import quick_args, read_rows, run_missing  # noqa: E402
 

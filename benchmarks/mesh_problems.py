@@ -26,9 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import problems  # noqa: E402
 from _common import parse_args, write_rows  # noqa: E402
 from ritzhrta import ExactDirichlet, RitzLoss, Stage, TwoLayerNet, solve  # noqa: E402
-from ritzhrta.cli import main as cli  # noqa: E402
-from ritzhrta.fem import fem_reference, reference_errors  # noqa: E402
-from ritzhrta.runs import load_run  # noqa: E402
+from ritzhrta.cli.main import main as cli  # noqa: E402
+from ritzhrta.reference.fem import fem_reference, reference_errors  # noqa: E402
+from ritzhrta.outputs.runs import load_run  # noqa: E402
 
 torch.set_num_threads(1)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import parse_args, write_rows  # noqa: E402
-from ritzhrta.cli import main as cli  # noqa: E402
+from ritzhrta.cli.main import main as cli  # noqa: E402
 
 COMMANDS = (["poisson2d-neumann", "--trainer", "adam"], ["poisson2d-neumann", "--trainer", "adam", "--loss", "ritz"])
 

@@ -46,7 +46,7 @@ from dataclasses import replace  # noqa: E402
 from _common import append_row, done_keys, med_range, median, read_rows, output_dir  # noqa: E402
 from ritzhrta import baseline, homotopy, L2Loss, MLP, relaxation, solve, Stage, TwoLayerNet  # noqa: E402
 from ritzhrta.schedule import reset_only  # noqa: E402
-from ritzhrta.sweep import RunSpec, run_specs  # noqa: E402
+from ritzhrta.studies.sweep import RunSpec, run_specs  # noqa: E402
 
 METHODS = {"Adam": baseline, "HRTA-hom": homotopy, "HRTA-rel": relaxation,
            "Reset-only": lambda steps: reset_only(homotopy(steps))}

@@ -10,7 +10,7 @@ points, one Adam step per iteration, one thread. Rows:
 - ``ritzhrta eager``: :class:`ritzhrta.RitzLoss` on the net's closed-form ∇u (the path ``solve``
   takes); ``ritzhrta autograd``: the same loss with ∇u by double backward.
 - ``ritzhrta compiled``: the eager step under ``torch.compile`` (compile time excluded; the
-  compiler's child processes are counted by ``ritzhrta.runs.cpu_time``).
+  compiler's child processes are counted by ``ritzhrta.outputs.runs.cpu_time``).
 - ``deepxde``: DeepXDE 1.x (PyTorch backend) ``Model.train`` with the same net
   (``FNN([2, 1000, 1], relu³)``), ``pde`` returning the energy density and a mean loss on it,
   ``DirichletBC`` with weight β; the optional extra ``.[peers]``.
@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import problems  # noqa: E402
 from _common import parse_args, write_rows  # noqa: E402
 from ritzhrta import RitzLoss, TwoLayerNet  # noqa: E402
-from ritzhrta.domains import Points  # noqa: E402
+from ritzhrta.geometry.domains import Points  # noqa: E402
 
 BETA = 100.0
 

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import problems  # noqa: E402
 from _common import parse_args, write_rows  # noqa: E402
 from ritzhrta import H1Loss, relative_errors, solve, Stage, TwoLayerNet  # noqa: E402
-from ritzhrta.lstsq import DEFAULT_RIDGE, fit_output_layer  # noqa: E402
+from ritzhrta.training.lstsq import DEFAULT_RIDGE, fit_output_layer  # noqa: E402
 
 RIDGES = (1e-10, 1e-8, 1e-6, 1e-4, 1e-3)
 

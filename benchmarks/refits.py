@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import problems  # noqa: E402
 from _common import med_range, parse_args, write_rows  # noqa: E402
 from ritzhrta import L2Loss, solve, Stage, TwoLayerNet  # noqa: E402
-from ritzhrta.lstsq import DEFAULT_RIDGE  # noqa: E402
+from ritzhrta.training.lstsq import DEFAULT_RIDGE  # noqa: E402
 
 VARIANTS = {"no refit": {}, "refit every 1000, reset Adam state": dict(refit_output_every=1000),
             "refit every 1000, keep state": dict(refit_output_every=1000, reset_output_state=False),

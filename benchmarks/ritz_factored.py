@@ -21,9 +21,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import problems  # noqa: E402
 from ritzhrta import ExactDirichlet, RitzLoss, TwoLayerNet, relative_errors  # noqa: E402
-from ritzhrta.features import RandomFeatureNet  # noqa: E402
-from ritzhrta.lstsq import output_columns, solve_spd  # noqa: E402
-from ritzhrta.norms import evaluation_points  # noqa: E402
+from ritzhrta.nets.features import RandomFeatureNet  # noqa: E402
+from ritzhrta.training.lstsq import output_columns, solve_spd  # noqa: E402
+from ritzhrta.forms.norms import evaluation_points  # noqa: E402
 
 from _common import append_row, quick_args, read_rows  # noqa: E402
 

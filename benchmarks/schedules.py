@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import problems  # noqa: E402
 from _common import output_dir  # noqa: E402
 from ritzhrta import baseline, H1Loss, homotopy, L2Loss, parse_schedule, Plateau, relaxation, Stage, TwoLayerNet  # noqa: E402
-from ritzhrta.cli_studies import write_comparison  # noqa: E402
-from ritzhrta.studies import Comparison, compare, tune_lr  # noqa: E402
+from ritzhrta.cli.studies import write_comparison  # noqa: E402
+from ritzhrta.studies.comparison import Comparison, compare, tune_lr  # noqa: E402
 
 
 def _net(dim, width, k):

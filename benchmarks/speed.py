@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import problems  # noqa: E402
 from _common import output_dir  # noqa: E402
 from ritzhrta import TwoLayerNet  # noqa: E402
-from ritzhrta.losses import ritz_energy, sobolev_loss  # noqa: E402
+from ritzhrta.forms.losses import ritz_energy, sobolev_loss  # noqa: E402
 
 
 def step_fn(net, pb, pts, loss, closed_form):

@@ -1,6 +1,6 @@
 """torch threads 1 vs 2 for one H¹ Adam step (σ_s^3 two-layer net), idle and with one busy
 core (a `yes > /dev/null` process), wall and CPU seconds per step: the measurement behind
-ritzhrta's thread default (:func:`ritzhrta.threads.default_threads`).
+ritzhrta's thread default (:func:`ritzhrta.training.threads.default_threads`).
 
     python benchmarks/threads.py            # results/threads.csv and threads.md (~3 min)
     python benchmarks/threads.py --quick    # seconds; used by the tests

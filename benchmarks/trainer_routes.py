@@ -1,4 +1,4 @@
-"""Each trainer's CLI default (ritzhrta.routes) on poisson2d-neumann and poisson2d-dirichlet:
+"""Each trainer's CLI default (ritzhrta.training.routes) on poisson2d-neumann and poisson2d-dirichlet:
 CPU-seconds and errors of `ritzhrta solve NAME --trainer T` with no other option (issue 22).
 
     python benchmarks/trainer_routes.py [--quick]

@@ -40,9 +40,9 @@ import problems  # noqa: E402
 import _deepxde  # noqa: E402
 from _common import parse_args, read_rows, write_rows  # noqa: E402
 from ritzhrta import Box, ExactDirichlet, H1Loss, RitzLoss, TwoLayerNet, homotopy, relative_errors, solve  # noqa: E402
-from ritzhrta.gauss_newton import gauss_newton_fit  # noqa: E402
-from ritzhrta.lstsq import fit_output_layer, galerkin_ridge  # noqa: E402
-from ritzhrta.solver import default_quadrature  # noqa: E402
+from ritzhrta.training.gauss_newton import gauss_newton_fit  # noqa: E402
+from ritzhrta.training.lstsq import fit_output_layer, galerkin_ridge  # noqa: E402
+from ritzhrta.training.solver import default_quadrature  # noqa: E402
 
 PROBLEMS = ("poisson2d-dirichlet", "screened-poisson2d", "poisson2d-lshape")
 TARGETS = (1e-2, 1e-3, 1e-4, 1e-5)

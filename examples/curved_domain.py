@@ -15,8 +15,8 @@ import sys
 import torch
 
 from ritzhrta import Disk, Problem, RitzLoss, Stage, TwoLayerNet, solve
-from ritzhrta.features import RandomFeatureNet
-from ritzhrta.residual import ResidualLoss
+from ritzhrta.nets.features import RandomFeatureNet
+from ritzhrta.forms.residual import ResidualLoss
 
 FULL = __name__ == "__main__" and "--full" in sys.argv[1:]
 WIDTH = 400 if FULL else 120
@@ -47,8 +47,8 @@ if FULL:  # the control: the Ritz energy on σ^5 features with Nitsche's method
     print(f"disk, σ^5 + Ritz/Nitsche, width 500: rel H1 {ritz.errors['h1']:.2e} in {ritz.cpu_seconds:.2f} CPU-s")
 
 if __name__ == "__main__":
-    from ritzhrta.io import write_vtk
-    from ritzhrta.plotting import plot_solution
+    from ritzhrta.outputs.io import write_vtk
+    from ritzhrta.outputs.plotting import plot_solution
 
     print("wrote", plot_solution(result.net, problem, "runs/examples/curved_domain.png"))
     print("wrote", write_vtk("runs/examples/curved_domain.vtu", result.net, problem=problem, resolution=80))

@@ -29,8 +29,8 @@ print(f"disk: rel L2 {result.errors['l2']:.3e}, rel H1 {result.errors['h1']:.3e}
       f"(initial {result.initial_errors['h1']:.3e})")
 
 if __name__ == "__main__":
-    from ritzhrta.io import write_vtk
-    from ritzhrta.plotting import plot_solution
+    from ritzhrta.outputs.io import write_vtk
+    from ritzhrta.outputs.plotting import plot_solution
 
     print("wrote", plot_solution(result.net, problem, "runs/examples/custom_problem.png"))
     print("wrote", write_vtk("runs/examples/custom_problem.vtu", result.net, problem=problem))

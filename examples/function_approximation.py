@@ -27,7 +27,7 @@ for name, r in results.items():
     print(f"{name:<12} {r.final_loss:>11.3e} {r.errors['l2']:>14.3e}")
 
 if __name__ == "__main__":
-    from ritzhrta.plotting import plot_histories, plot_solution
+    from ritzhrta.outputs.plotting import plot_histories, plot_solution
 
     plot_histories([(k, r.history) for k, r in results.items()], "runs/examples/approx1d_loss.png")
     print("wrote", plot_solution(results["HRTA 0.5→1"].net, target, "runs/examples/approx1d_fit.png"))

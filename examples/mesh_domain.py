@@ -16,9 +16,9 @@ from pathlib import Path
 import torch
 
 from ritzhrta import ExactDirichlet, MeshDomain, Problem, RitzLoss, Stage, TwoLayerNet, solve
-from ritzhrta.fem import fem_reference, reference_errors
-from ritzhrta.io import read_vtk, write_vtk
-from ritzhrta.networks import place_kinks
+from ritzhrta.reference.fem import fem_reference, reference_errors
+from ritzhrta.outputs.io import read_vtk, write_vtk
+from ritzhrta.nets.networks import place_kinks
 
 FULL = __name__ == "__main__" and "--full" in sys.argv[1:]
 WIDTH = 1000 if FULL else 300

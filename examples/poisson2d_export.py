@@ -9,7 +9,7 @@ import torch
 
 import problems
 from ritzhrta import H1Loss, homotopy, solve, TwoLayerNet
-from ritzhrta.io import read_vtk, write_vtk
+from ritzhrta.outputs.io import read_vtk, write_vtk
 
 FULL = __name__ == "__main__" and "--full" in sys.argv[1:]
 STEPS, WIDTH = (6000, 1000) if FULL else (800, 500)
@@ -26,7 +26,7 @@ max_error = float(mesh.point_data["error"].max())
 print(f"wrote {vtu}: {len(mesh.points)} points, arrays {sorted(mesh.point_data)}, max |u − u*| = {max_error:.3e}")
 
 if __name__ == "__main__":
-    from ritzhrta.plotting import plot_history, plot_solution
+    from ritzhrta.outputs.plotting import plot_history, plot_solution
 
     plot_history(result.history, OUT / "loss.png")
     print("wrote", plot_solution(result.net, problem, OUT / "solution.png"))

@@ -38,7 +38,7 @@ for name, loss in {"Nitsche": RitzLoss(beta=None, dirichlet="nitsche"), "penalty
     print(f"Galerkin, {name}: rel H1 {galerkin[name].errors['h1']:.2e} in {galerkin[name].cpu_seconds:.1f} CPU-s")
 
 if __name__ == "__main__":
-    from ritzhrta.plotting import plot_histories, plot_solution
+    from ritzhrta.outputs.plotting import plot_histories, plot_solution
 
     plot_histories([(k, r.history) for k, r in gn.items()], "runs/examples/gauss_newton_loss.png")
     print("wrote", plot_solution(galerkin["Nitsche"].net, dirichlet, "runs/examples/galerkin_nitsche_solution.png"))

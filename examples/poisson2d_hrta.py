@@ -27,7 +27,7 @@ for name, r in results.items():
     print(f"{name:<14} {r.final_loss:>11.3e} {r.errors['l2']:>10.3e} {r.errors['h1']:>10.3e}")
 
 if __name__ == "__main__":
-    from ritzhrta.plotting import plot_histories
+    from ritzhrta.outputs.plotting import plot_histories
 
     path = plot_histories([(k, r.history) for k, r in results.items()], "runs/examples/poisson2d_hrta.png",
                           title="2D Neumann Poisson, H¹ loss: HRTA vs baseline")

@@ -22,7 +22,7 @@ print(f"Deep Ritz, Dirichlet: energy {result.final_loss:.4f} (exact −π²/4 = 
       f"rel L2 {errors['l2']:.3e}, rel H1 {errors['h1']:.3e} (initial {result.initial_errors['h1']:.3e})")
 
 if __name__ == "__main__":
-    from ritzhrta.plotting import plot_history, plot_solution
+    from ritzhrta.outputs.plotting import plot_history, plot_solution
 
     plot_history(result.history, "runs/examples/poisson2d_ritz_loss.png", title="Deep Ritz energy")
     print("wrote", plot_solution(result.net, problem, "runs/examples/poisson2d_ritz_solution.png"))

@@ -13,8 +13,8 @@ import torch
 
 import problems
 from ritzhrta import ExactDirichlet, RitzLoss, Stage, TwoLayerNet, solve
-from ritzhrta.io import write_vtk
-from ritzhrta.plotting import plot_solution
+from ritzhrta.outputs.io import write_vtk
+from ritzhrta.outputs.plotting import plot_solution
 
 FULL = __name__ == "__main__" and "--full" in sys.argv[1:]
 WIDTH = 500 if FULL else 150

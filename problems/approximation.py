@@ -11,7 +11,7 @@ import math
 import torch
 from torch import Tensor
 
-from ritzhrta.domains import Box, Interval
+from ritzhrta.geometry.domains import Box, Interval
 from ritzhrta.problem import Target
 
 PI = math.pi

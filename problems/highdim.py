@@ -6,7 +6,7 @@ import math
 import torch
 from torch import Tensor
 
-from ritzhrta.domains import Box
+from ritzhrta.geometry.domains import Box
 from ritzhrta.problem import Problem
 
 PI = math.pi

@@ -6,8 +6,8 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from ritzhrta.domains import Box
-from ritzhrta.mesh_domain import MeshDomain
+from ritzhrta.geometry.domains import Box
+from ritzhrta.geometry.mesh_domain import MeshDomain
 from ritzhrta.problem import Problem
 
 from .poisson2d import PI, sinsin, sinsin_grad

@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from ritzhrta.domains import Box
+from ritzhrta.geometry.domains import Box
 from ritzhrta.problem import Problem
 
 

@@ -6,8 +6,8 @@ import math
 import torch
 from torch import Tensor
 
-from ritzhrta.domains import Box
-from ritzhrta.polygon import LShape
+from ritzhrta.geometry.domains import Box
+from ritzhrta.geometry.polygon import LShape
 from ritzhrta.problem import Problem
 
 PI = math.pi

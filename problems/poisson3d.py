@@ -7,8 +7,8 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from ritzhrta.domains import Box
-from ritzhrta.mesh_domain import MeshDomain
+from ritzhrta.geometry.domains import Box
+from ritzhrta.geometry.mesh_domain import MeshDomain
 from ritzhrta.problem import Problem
 
 PI = math.pi

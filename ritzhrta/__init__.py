@@ -1,7 +1,7 @@
 """ritzhrta: Deep Ritz and Sobolev training of wide shallow networks with HRTA.
 
 The public API, one name per line; everything else lives in its submodule
-(``ritzhrta.lstsq``, ``ritzhrta.analytic``, ``ritzhrta.ntk``, ``ritzhrta.studies``, …).
+(``ritzhrta.training.lstsq``, ``ritzhrta.training.analytic``, ``ritzhrta.studies.ntk``, ``ritzhrta.studies.comparison``, …).
 Names are imported on first use, so ``import ritzhrta.problem`` (and the ``problems``
 package) does not load the solver, tqdm, matplotlib or meshio.
 """
@@ -15,20 +15,20 @@ _EXPORTS = {
     # problems and geometry
     "Problem": "problem",
     "Target": "problem",
-    "Box": "domains",
-    "Interval": "domains",
-    "Disk": "domains",
-    "Polygon": "polygon",
-    "LShape": "polygon",
-    "MeshDomain": "mesh_domain",
+    "Box": "geometry.domains",
+    "Interval": "geometry.domains",
+    "Disk": "geometry.domains",
+    "Polygon": "geometry.polygon",
+    "LShape": "geometry.polygon",
+    "MeshDomain": "geometry.mesh_domain",
     # networks
-    "TwoLayerNet": "networks",
-    "MLP": "networks",
+    "TwoLayerNet": "nets.networks",
+    "MLP": "nets.networks",
     # losses
-    "H1Loss": "losses",
-    "L2Loss": "losses",
-    "RitzLoss": "losses",
-    "ExactDirichlet": "exact_bc",
+    "H1Loss": "forms.losses",
+    "L2Loss": "forms.losses",
+    "RitzLoss": "forms.losses",
+    "ExactDirichlet": "nets.exact_bc",
     # HRTA schedules
     "Stage": "schedule",
     "Ramp": "schedule",
@@ -38,10 +38,10 @@ _EXPORTS = {
     "relaxation": "schedule",
     "parse_schedule": "schedule",
     # solving and results
-    "solve": "solver",
-    "Result": "results",
-    "DivergenceError": "loop",
-    "relative_errors": "norms",
+    "solve": "training.solver",
+    "Result": "outputs.results",
+    "DivergenceError": "training.loop",
+    "relative_errors": "forms.norms",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

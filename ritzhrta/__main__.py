@@ -1,6 +1,6 @@
 """``python -m ritzhrta``: the same as the ``ritzhrta`` console script."""
 import sys
 
-from .cli import main
+from ritzhrta.cli.main import main
 
 sys.exit(main())

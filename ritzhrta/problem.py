@@ -13,7 +13,7 @@ from typing import Callable, Union
 import torch
 from torch import Tensor
 
-from .domains import Domain
+from ritzhrta.geometry.domains import Domain
 
 __all__ = ["Problem", "Target", "Field", "exact_gradient"]
 
@@ -276,7 +276,7 @@ def _tagged_conditions(problem: "Problem") -> None:
 
 
 def _check_sizes(points: int, sampling: str) -> None:
-    from .domains import METHODS, check_count
+    from ritzhrta.geometry.domains import METHODS, check_count
 
     check_count(points, "points")
     if sampling not in METHODS:

@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass, replace
 from typing import Callable, Sequence, Union
 
-from . import trainers
-from .activations import check_s
+from ritzhrta import trainers
+from ritzhrta.activations import check_s
 
 __all__ = ["Stage", "Plateau", "Ramp", "baseline", "homotopy", "relaxation", "ladder", "PRESETS",
            "parse_schedule", "format_schedule", "schedule_steps", "reset_only", "restart_steps", "OPTIMIZERS", "LR_DECAYS", "TRAINERS",
@@ -101,14 +101,14 @@ class Stage:
     keep_optimizer: reuse the previous stage's optimizer state (default False: a fresh
     optimizer per stage, i.e. Adam's moments are reset at each switch).
     trainer: "gradient" (the optimizer above) or "alternating" (exact least-squares
-    solves of both layers, :mod:`ritzhrta.analytic`; ``steps`` is then its iteration cap
-    and ``ridge`` its relative ridge, None for :data:`ritzhrta.lstsq.DEFAULT_RIDGE`;
+    solves of both layers, :mod:`ritzhrta.training.analytic`; ``steps`` is then its iteration cap
+    and ``ridge`` its relative ridge, None for :data:`ritzhrta.training.lstsq.DEFAULT_RIDGE`;
     two-layer nets with k = 1, L² or H¹ loss), "galerkin" (one exact output-layer solve
     for the frozen hidden layer: ``steps`` must be 1) or "gauss-newton" (Gauss–Newton /
-    energy natural gradient on all parameters, :mod:`ritzhrta.gauss_newton`; ``steps`` is
+    energy natural gradient on all parameters, :mod:`ritzhrta.training.gauss_newton`; ``steps`` is
     its iteration cap).
     refit_output_every: every that many steps, replace the output layer by its exact
-    least-squares solution (:func:`ritzhrta.lstsq.fit_output_layer`); with
+    least-squares solution (:func:`ritzhrta.training.lstsq.fit_output_layer`); with
     ``reset_output_state`` (default) the optimizer's state of the output weights is reset
     then, since Adam's moments are stale once the weights are replaced.
     """

@@ -82,9 +82,9 @@ def _seed():
 
 @pytest.fixture
 def interrupt(monkeypatch):
-    """``(install, restore)``: ``install(step)`` makes ``ritzhrta.runs.solve`` raise
+    """``(install, restore)``: ``install(step)`` makes ``ritzhrta.outputs.runs.solve`` raise
     KeyboardInterrupt once a step is done (a Ctrl-C mid-run); ``restore()`` undoes it."""
-    import ritzhrta.runs as runs
+    import ritzhrta.outputs.runs as runs
 
     real = runs.solve
 

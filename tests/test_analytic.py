@@ -4,8 +4,8 @@ import torch
 
 import problems
 from ritzhrta import H1Loss, L2Loss, MLP, parse_schedule, RitzLoss, solve, Stage, TwoLayerNet
-from ritzhrta.losses import sobolev_loss
-from ritzhrta.analytic import alternating_fit, data_aware_init, hidden_increment
+from ritzhrta.forms.losses import sobolev_loss
+from ritzhrta.training.analytic import alternating_fit, data_aware_init, hidden_increment
 
 LOSS = {"h1": H1Loss(), "l2": L2Loss(), "ritz": RitzLoss()}
 

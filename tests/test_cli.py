@@ -7,7 +7,7 @@ import sys
 import pytest
 import torch
 
-from ritzhrta.cli import main
+from ritzhrta.cli.main import main
 
 
 def run(args, capsys):
@@ -55,7 +55,7 @@ def test_depth_float64_and_preset(tmp_path, capsys):
     assert code == 0
     summary = json.loads((tmp_path / "d" / "summary.json").read_text())
     assert "MLP" in summary["network"] and summary["schedule"] == "1:2,1.5:6"
-    from ritzhrta.io import load_checkpoint
+    from ritzhrta.outputs.io import load_checkpoint
     state = load_checkpoint(tmp_path / "d" / "checkpoint.pt")
     assert all(v.dtype == torch.float64 for k, v in state["net"].items() if v.is_floating_point())
 

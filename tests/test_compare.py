@@ -5,8 +5,8 @@ import torch
 
 import problems
 from ritzhrta import baseline, homotopy, L2Loss, parse_schedule, TwoLayerNet
-from ritzhrta.cli import main
-from ritzhrta.studies import compare, parse_schedule_set, tune_lr
+from ritzhrta.cli.main import main
+from ritzhrta.studies.comparison import compare, parse_schedule_set, tune_lr
 
 
 def make_net(seed):
@@ -81,7 +81,7 @@ def test_reset_only_control_keeps_stages_and_restarts():
 
 
 def test_with_controls_shares_and_places_controls():
-    from ritzhrta.studies import with_controls
+    from ritzhrta.studies.comparison import with_controls
     from ritzhrta import relaxation
     scheds, controls = with_controls({"baseline": baseline(160), "homotopy": homotopy(160),
                                       "relaxation": relaxation(160), "ramp": parse_schedule("1:40,1-1.5:40,1.5:80")})
@@ -110,7 +110,7 @@ def test_compare_with_controls_pairs_seeds():
 
 
 def test_wins_are_paired_by_seed_and_strict():
-    from ritzhrta.studies import Comparison
+    from ritzhrta.studies.comparison import Comparison
     row = lambda c, s, v: {"config": c, "schedule": c, "seed": s, "rel_h1": v, "rel_l2": v}  # noqa: E731
     rows = [row("baseline", 0, 3.0), row("baseline", 1, 1.0), row("baseline", 2, 2.0),
             row("x", 7, 0.0),  # no partner: ignored
@@ -137,8 +137,8 @@ def test_win_metric_follows_the_loss():
 
 
 def test_table_rebuilds_from_the_written_rows(tmp_path):
-    from ritzhrta.cli_studies import write_comparison
-    from ritzhrta.studies import Comparison
+    from ritzhrta.cli.studies import write_comparison
+    from ritzhrta.studies.comparison import Comparison
     result = compare(problems.get("approx1d"), {"baseline": baseline(24), "homotopy": homotopy(24)}, make_net,
                      seeds=[0, 1], loss=L2Loss(), controls=True)
     write_comparison(result, tmp_path)
@@ -151,7 +151,7 @@ def test_the_fem_reference_claims_no_convergence_without_an_energy_drop():
     """Harmonic data on a disk: the P2 energies need not drop from level to level (the boundary data's
     interpolants are not nested); the reference used to report an estimate of 0 and 'converged'."""
     from ritzhrta import Disk, Problem
-    from ritzhrta.fem import fem_reference
+    from ritzhrta.reference.fem import fem_reference
 
     def u(x):
         return torch.exp(x[:, 0]) * torch.sin(x[:, 1])

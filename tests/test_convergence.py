@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from ritzhrta import Interval, Problem, RitzLoss, TwoLayerNet, relative_errors
-from ritzhrta.lstsq import fit_output_layer
-from ritzhrta.quadrature import gauss_legendre
+from ritzhrta.training.lstsq import fit_output_layer
+from ritzhrta.geometry.quadrature import gauss_legendre
 
 PI = math.pi
 

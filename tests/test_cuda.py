@@ -4,7 +4,7 @@ import torch
 
 import problems
 from ritzhrta import H1Loss, RitzLoss, TwoLayerNet, parse_schedule, solve
-from ritzhrta.lstsq import fit_output_layer
+from ritzhrta.training.lstsq import fit_output_layer
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")
 
@@ -39,7 +39,7 @@ def test_output_solve_on_cuda_matches_cpu():
 def test_export_from_cuda(tmp_path):
     import meshio
 
-    from ritzhrta.io import write_vtk
+    from ritzhrta.outputs.io import write_vtk
 
     pb = problems.get("poisson2d-neumann")
     _, gpu = _pair()

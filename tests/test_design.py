@@ -16,8 +16,8 @@ import torch
 import problems
 import ritzhrta
 from ritzhrta import H1Loss, L2Loss, Plateau, RitzLoss, Stage, Target, TwoLayerNet, parse_schedule, solve
-from ritzhrta.domains import Interval
-from ritzhrta.loop import DivergenceError
+from ritzhrta.geometry.domains import Interval
+from ritzhrta.training.loop import DivergenceError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -105,7 +105,7 @@ def test_divergence_inside_an_alternating_stage():
 
 def test_plots_draw_what_they_are_given(tmp_path):
     import matplotlib.image as mpimg
-    from ritzhrta.plotting import plot_history, plot_solution
+    from ritzhrta.outputs.plotting import plot_history, plot_solution
 
     pb = problems.get("approx1d")
     r = solve(pb, _net(), parse_schedule("0.5:5,1:5"), loss=L2Loss(), progress=False)
@@ -118,7 +118,7 @@ def test_plots_draw_what_they_are_given(tmp_path):
 
 
 def test_loss_object_reaches_the_output_solve_unchanged(monkeypatch):
-    import ritzhrta.steps as steps
+    import ritzhrta.training.steps as steps
 
     seen = []
     real = steps.fit_output_layer
@@ -134,7 +134,7 @@ def test_loss_object_reaches_the_output_solve_unchanged(monkeypatch):
 def test_in_loop_refits_use_at_least_four_points_per_unknown(monkeypatch, name, width, fine):
     """approx1d trains on 100 points: a width-200 refit must move to a Gauss rule with ≥ 4·200
     points (a width-20 one keeps the training points); the 2D Ritz penalty gets boundary points."""
-    import ritzhrta.steps as steps
+    import ritzhrta.training.steps as steps
 
     seen = []
     real = steps.fit_output_layer
@@ -159,15 +159,33 @@ def test_public_api_is_small_and_shadows_no_module():
 
 
 def test_no_module_imports_a_private_name_of_another():
-    pattern = re.compile(r"from \.+[\w.]* import [^\n]*\b_[a-z]\w*")
-    offenders = [p.name for p in (ROOT / "ritzhrta").glob("*.py") if pattern.search(p.read_text())]
+    pattern = re.compile(r"from (\.+|ritzhrta)[\w.]* import [^\n]*\b_[a-z]\w*")
+    offenders = [str(p) for p in (ROOT / "ritzhrta").rglob("*.py") if pattern.search(p.read_text())]
     offenders += [p.name for p in (ROOT / "problems").glob("*.py") if re.search(r"import _[a-z]", p.read_text())]
     assert offenders == []
 
 
+def test_the_library_core_does_not_import_the_problems_package():
+    """Only the CLI and the run folder (which names its problem) look problems up by name."""
+    pattern = re.compile(r"^\s*(import problems|from problems)", re.M)
+    offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "ritzhrta").rglob("*.py") if pattern.search(p.read_text())
+                 and p.parent.name != "cli" and p.name != "runs.py"]
+    assert offenders == []
+    assert not re.search(r"^import problems", (ROOT / "ritzhrta" / "outputs" / "runs.py").read_text(), re.M)
+
+
+def test_subpackages_re_export_what_their_modules_offer():
+    for info in pkgutil.iter_modules(ritzhrta.__path__):
+        if not info.ispkg:
+            continue
+        package = importlib.import_module(f"ritzhrta.{info.name}")
+        for name in package.__all__:
+            assert getattr(package, name) is not None, (info.name, name)
+
+
 def test_importing_problems_loads_neither_the_solver_nor_plotting():
-    code = ("import sys, problems; bad = [m for m in ('ritzhrta.solver', 'ritzhrta.loop', 'ritzhrta.plotting', "
-            "'ritzhrta.io', 'matplotlib', 'meshio') if m in sys.modules]; print(bad); sys.exit(bool(bad))")
+    code = ("import sys, problems; bad = [m for m in ('ritzhrta.training.solver', 'ritzhrta.training.loop', 'ritzhrta.outputs.plotting', "
+            "'ritzhrta.outputs.io', 'matplotlib', 'meshio') if m in sys.modules]; print(bad); sys.exit(bool(bad))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
@@ -183,8 +201,8 @@ def test_python_dash_m_ritzhrta_and_the_installed_console_script():
 
 
 def test_a_failure_inside_a_run_is_not_a_usage_error(tmp_path, capsys, monkeypatch):
-    import ritzhrta.runs as runs
-    from ritzhrta.cli import main
+    import ritzhrta.outputs.runs as runs
+    from ritzhrta.cli.main import main
 
     def broken(*args, **kwargs):
         raise RuntimeError("simulated failure in a trainer")
@@ -197,10 +215,10 @@ def test_a_failure_inside_a_run_is_not_a_usage_error(tmp_path, capsys, monkeypat
 
 def test_doctests_run_and_pass():
     attempted = 0
-    for info in pkgutil.iter_modules(ritzhrta.__path__):
-        if info.name == "__main__":
+    for info in pkgutil.walk_packages(ritzhrta.__path__, "ritzhrta."):
+        if info.name == "ritzhrta.__main__":
             continue
-        module = importlib.import_module(f"ritzhrta.{info.name}")
+        module = importlib.import_module(info.name)
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
         assert result.failed == 0, info.name
         attempted += result.attempted
@@ -214,7 +232,7 @@ def test_ritz_loss_refuses_bad_penalties():
 
 
 def test_thread_default_follows_the_measurement():
-    from ritzhrta.threads import BREAK_EVEN, default_threads
+    from ritzhrta.training.threads import BREAK_EVEN, default_threads
 
     assert default_threads(100, 1024, cores=2, load=0.0) == 1          # small: a second thread gained nothing
     assert default_threads(1000, 1024, cores=2, load=0.2) == 1         # the default runs: busy ≤ 1.5x idle
@@ -227,7 +245,7 @@ def test_thread_default_follows_the_measurement():
 def test_summary_records_threads_and_load(tmp_path, capsys):
     import json
 
-    from ritzhrta.cli import main
+    from ritzhrta.cli.main import main
 
     assert main(["solve", "approx1d", "--schedule", "1:2", "--width", "8", "--k", "1", "--loss", "l2",
                  "--threads", "1", "--out", str(tmp_path / "r"), "--no-progress"]) == 0
@@ -239,8 +257,8 @@ def test_summary_records_threads_and_load(tmp_path, capsys):
 
 @pytest.mark.skipif((__import__("os").cpu_count() or 1) < 2, reason="one core: no other core to be busy")
 def test_busy_machine_hint(tmp_path, capsys, monkeypatch):
-    import ritzhrta.runs as runs
-    from ritzhrta.cli import main
+    import ritzhrta.outputs.runs as runs
+    from ritzhrta.cli.main import main
 
     monkeypatch.setattr(runs, "machine_load", lambda: 7.5)
     args = ["solve", "approx1d", "--schedule", "1:2", "--width", "8", "--k", "1", "--loss", "l2"]
@@ -288,7 +306,7 @@ def test_a_new_trainer_is_one_file_and_one_registry_line(monkeypatch, tmp_path):
     """Issue 22: tests/toy_trainer.py plus the registry line below; the loop, the solver, the
     schedule, the routes and the CLI need no edit."""
     from ritzhrta import L2Loss, Stage, TwoLayerNet, solve, trainers
-    from ritzhrta.cli import main
+    from ritzhrta.cli.main import main
 
     monkeypatch.setitem(trainers.REGISTRY, "toy", "toy_trainer")  # the one registry line
     torch.manual_seed(0)
@@ -310,7 +328,7 @@ def test_a_new_domain_is_one_file_and_one_registry_line(monkeypatch, tmp_path):
 
     import toy_domain
     from ritzhrta import ExactDirichlet, RitzLoss, Stage, TwoLayerNet, solve
-    from ritzhrta.cli import main
+    from ritzhrta.cli.main import main
 
     monkeypatch.setitem(problems.REGISTRY, "toy-ellipse", toy_domain.problem)  # the one registry line
     problem = problems.get("toy-ellipse")

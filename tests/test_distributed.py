@@ -6,7 +6,7 @@ import sys
 import pytest
 import torch
 
-from ritzhrta.cli import main
+from ritzhrta.cli.main import main
 
 pytestmark = pytest.mark.skipif(not torch.distributed.is_available() or not torch.distributed.is_gloo_available(),
                                 reason="torch.distributed with gloo is not available")

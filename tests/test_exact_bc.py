@@ -6,9 +6,9 @@ import torch
 
 import problems
 from ritzhrta import Disk, ExactDirichlet, LShape, Problem, RitzLoss, Stage, TwoLayerNet, relative_errors, solve
-from ritzhrta.derivatives import autograd_value_and_grad
-from ritzhrta.gauss_newton import gauss_newton_fit
-from ritzhrta.solver import default_quadrature
+from ritzhrta.nets.derivatives import autograd_value_and_grad
+from ritzhrta.training.gauss_newton import gauss_newton_fit
+from ritzhrta.training.solver import default_quadrature
 
 PI = math.pi
 
@@ -66,7 +66,7 @@ def test_nonzero_boundary_data_and_gauss_newton_through_the_wrapper():
     model = ExactDirichlet(TwoLayerNet(2, 15, k=3, s=0.5).double(), pb)
     q = pb.domain.quadrature(*default_quadrature(2), dtype=torch.float64)
     loss = RitzLoss(dirichlet="exact")
-    from ritzhrta.lstsq import fit_output_layer
+    from ritzhrta.training.lstsq import fit_output_layer
 
     fit_output_layer(model, pb, q, loss)
     e0, l0 = relative_errors(model, pb)["h1"], float(loss(model, pb, q))
@@ -93,7 +93,7 @@ def test_polygon_imposition_converges_and_nitsche_stays_the_polygon_default():
 
 
 def test_what_exact_imposition_refuses():
-    from ritzhrta.exact_bc import boundary_factor
+    from ritzhrta.nets.exact_bc import boundary_factor
 
     with pytest.raises(ValueError, match="needs a ritzhrta domain"):
         boundary_factor(object())
@@ -111,7 +111,7 @@ def test_what_exact_imposition_refuses():
 
 
 def test_cli_exact_route_and_its_refusal(tmp_path, capsys):
-    from ritzhrta.cli import main
+    from ritzhrta.cli.main import main
 
     assert main(["solve", "poisson2d-dirichlet", "--loss", "ritz", "--dirichlet", "exact", "--trainer", "galerkin",
                  "--schedule", "1:1", "--width", "100", "--k", "5", "--dtype", "float64", "--quadrature", "4:6",

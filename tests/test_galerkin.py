@@ -4,11 +4,11 @@ import torch
 
 import problems
 from ritzhrta import MLP, H1Loss, L2Loss, RitzLoss, Stage, TwoLayerNet, parse_schedule, relative_errors, solve
-from ritzhrta.analytic import hidden_increment
-from ritzhrta.gauss_newton import _autograd_jacobian, _two_layer_jacobian, gauss_newton_fit, parameter_columns
-from ritzhrta.losses import ritz_energy
-from ritzhrta.lstsq import fit_output_layer, output_columns
-from ritzhrta.solver import default_quadrature
+from ritzhrta.training.analytic import hidden_increment
+from ritzhrta.training.gauss_newton import _autograd_jacobian, _two_layer_jacobian, gauss_newton_fit, parameter_columns
+from ritzhrta.forms.losses import ritz_energy
+from ritzhrta.training.lstsq import fit_output_layer, output_columns
+from ritzhrta.training.solver import default_quadrature
 
 
 def _rules(pb, order=None, cells=None):
@@ -143,7 +143,7 @@ def test_matrix_free_gram_product_equals_the_dense_gram(case):
     """G v = [∇L(u + c·Jv) − ∇L(u)]/c with Jv by forward mode equals the dense G of the
     parameter columns (to round-off), for every loss form the trainer meets."""
     from ritzhrta import ExactDirichlet
-    from ritzhrta.gauss_newton import gram_product
+    from ritzhrta.training.gauss_newton import gram_product
 
     name, k, s, loss = {"nitsche": ("poisson2d-dirichlet", 3, 1.0, RitzLoss(beta=50.0, dirichlet="nitsche")),
                         "penalty-s0.5": ("screened-poisson2d", 3, 0.5, RitzLoss()),

@@ -8,10 +8,10 @@ import torch
 
 import problems
 from ritzhrta import Stage, solve
-from ritzhrta.cli import main
-from ritzhrta.features import RandomFeatureNet
-from ritzhrta.io import write_vtk
-from ritzhrta.residual import ResidualLoss
+from ritzhrta.cli.main import main
+from ritzhrta.nets.features import RandomFeatureNet
+from ritzhrta.outputs.io import write_vtk
+from ritzhrta.forms.residual import ResidualLoss
 
 
 @pytest.mark.parametrize("name, dim", [("poisson-nd", 5), ("gaussian-nd", 4), ("poisson10d", 10)])

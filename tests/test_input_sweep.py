@@ -2,7 +2,7 @@
 code 2, before anything is written."""
 import pytest
 
-from ritzhrta.cli import main
+from ritzhrta.cli.main import main
 
 BAD = [
     ["--schedule", "0.5:"], ["--schedule", ":10"], ["--schedule", "0.5:10,"], ["--schedule", "a:10"],

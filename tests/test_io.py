@@ -5,8 +5,8 @@ import torch
 
 import problems
 from ritzhrta import Box, Disk, Interval, LShape, TwoLayerNet
-from ritzhrta.io import load_checkpoint, read_vtk, save_checkpoint, write_vtk
-from ritzhrta.meshing import mesh
+from ritzhrta.outputs.io import load_checkpoint, read_vtk, save_checkpoint, write_vtk
+from ritzhrta.geometry.meshing import mesh
 
 
 def _values(net, points):

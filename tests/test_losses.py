@@ -5,8 +5,8 @@ import torch
 
 import problems
 from ritzhrta import Box, MLP, Problem, Target, TwoLayerNet
-from ritzhrta.losses import ritz_energy, sobolev_loss
-from ritzhrta.losses import DEFAULT_MEAN_PENALTY
+from ritzhrta.forms.losses import ritz_energy, sobolev_loss
+from ritzhrta.forms.losses import DEFAULT_MEAN_PENALTY
 
 
 class Exact(torch.nn.Module):

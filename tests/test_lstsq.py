@@ -3,8 +3,8 @@ import torch
 
 import problems
 from ritzhrta import RitzLoss, H1Loss, homotopy, L2Loss, MLP, solve, TwoLayerNet
-from ritzhrta.losses import ritz_energy, sobolev_loss
-from ritzhrta.lstsq import fit_output_layer
+from ritzhrta.forms.losses import ritz_energy, sobolev_loss
+from ritzhrta.training.lstsq import fit_output_layer
 
 LOSS = {"h1": H1Loss(), "l2": L2Loss(), "ritz": RitzLoss()}
 

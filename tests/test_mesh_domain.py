@@ -11,15 +11,15 @@ import torch
 
 import problems
 from ritzhrta import ExactDirichlet, MeshDomain, Problem, RitzLoss, Stage, TwoLayerNet, solve
-from ritzhrta.interface import InterfaceNet
-from ritzhrta.mesh_domain import MeshError
-from ritzhrta.cli import main
-from ritzhrta.derivatives import autograd_value_and_grad
-from ritzhrta.quadrature import simplex_rule, subdivide_simplices, triangle_rule
+from ritzhrta.nets.interface import InterfaceNet
+from ritzhrta.geometry.mesh_domain import MeshError
+from ritzhrta.cli.main import main
+from ritzhrta.nets.derivatives import autograd_value_and_grad
+from ritzhrta.geometry.quadrature import simplex_rule, subdivide_simplices, triangle_rule
 
 MESHES = Path(problems.__file__).resolve().parent / "meshes"
 skfem = pytest.importorskip("skfem")
-from ritzhrta.fem import fem_reference, reference_errors  # noqa: E402
+from ritzhrta.reference.fem import fem_reference, reference_errors  # noqa: E402
 
 GALERKIN = (Stage(1, 1.0, trainer="galerkin"),)
 
@@ -162,7 +162,7 @@ def test_smooth_coefficient_against_its_exact_solution(dirichlet):
 
 def test_ritz_energy_uses_the_coefficient():
     """E(u) with a = 2 minus E(u) with a = 1 is ½Σω|∇u|² exactly."""
-    from ritzhrta.losses import ritz_energy
+    from ritzhrta.forms.losses import ritz_energy
 
     box = problems.get("poisson2d-neumann").domain
     pts = box.quadrature(3, 4, dtype=torch.float64)
@@ -299,7 +299,7 @@ def test_cli_bad_mesh_input(tmp_path, capsys, argv, message):
 
 def test_problems_on_meshes_are_listed():
     assert set(problems.mesh_problems()) == {"plate-hole", "part3d"}
-    assert sys.modules["ritzhrta.mesh_domain"]
+    assert sys.modules["ritzhrta.geometry.mesh_domain"]
 
 
 def test_duplicated_and_overlapping_cells_are_refused():
@@ -307,7 +307,7 @@ def test_duplicated_and_overlapping_cells_are_refused():
     import meshio
     import numpy as np
 
-    from ritzhrta.mesh_domain import MeshError
+    from ritzhrta.geometry.mesh_domain import MeshError
 
     m = meshio.read(Path(problems.__file__).parent / "meshes" / "plate_hole.msh")
     dup = [meshio.CellBlock(b.type, np.concatenate([b.data, b.data[:10]]) if b.type == "triangle" else b.data)

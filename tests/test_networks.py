@@ -117,7 +117,7 @@ def test_load_state_dict_carries_s_into_the_forward_pass():
 
 def test_place_kinks_puts_every_kink_through_the_domain():
     import problems
-    from ritzhrta.networks import MLP, place_kinks
+    from ritzhrta.nets.networks import MLP, place_kinks
 
     pb = problems.get("screened-poisson2d")
     torch.manual_seed(0)

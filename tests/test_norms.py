@@ -5,7 +5,7 @@ import torch
 
 import problems
 from ritzhrta import relative_errors, TwoLayerNet
-from ritzhrta.norms import evaluation_points
+from ritzhrta.forms.norms import evaluation_points
 
 
 class Scaled(torch.nn.Module):

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from ritzhrta import TwoLayerNet
-from ritzhrta.ntk import gram_closed_form, gram_finite, gram_monte_carlo, lambda_min, lambda_min_vs_s
+from ritzhrta.studies.ntk import gram_closed_form, gram_finite, gram_monte_carlo, lambda_min, lambda_min_vs_s
 
 X = torch.linspace(0, 1, 12, dtype=torch.float64)[:, None]
 X2 = torch.rand(15, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0))

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from ritzhrta import Box, Disk, LShape, parse_schedule, Polygon, Stage, TwoLayerNet
 from ritzhrta.activations import sigma
-from ritzhrta.domains import Points
+from ritzhrta.geometry.domains import Points
 from ritzhrta.schedule import format_schedule
 from ritzhrta.activations import check_s
 

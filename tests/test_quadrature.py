@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from ritzhrta import Box, Disk, Interval, LShape, Polygon
-from ritzhrta.quadrature import gauss_legendre, triangulate
+from ritzhrta.geometry.quadrature import gauss_legendre, triangulate
 
 
 def integrate(points, f):

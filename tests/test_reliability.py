@@ -11,9 +11,9 @@ import torch
 
 import problems
 from ritzhrta import Box, Problem
-from ritzhrta.cli import main
-from ritzhrta.io import load_checkpoint
-from ritzhrta.runs import RunConfig, run
+from ritzhrta.cli.main import main
+from ritzhrta.outputs.io import load_checkpoint
+from ritzhrta.outputs.runs import RunConfig, run
 
 DIVERGING = ["--loss", "h1", "--k", "2", "--width", "20", "--optimizer", "sgd", "--lr", "5",
              "--schedule", "1:40", "--checkpoint-every", "1", "--no-progress", "--resolution", "10"]
@@ -91,7 +91,7 @@ def test_a_truncated_checkpoint_falls_back_to_the_previous_one(tmp_path, capsys)
     out = tmp_path / "run"
     run(RunConfig(**{**config.to_dict(), "schedule": "1:12"}), out, progress=False, outputs=False)
     # a torn latest checkpoint (step 12) beside an intact previous one (step 8)
-    from ritzhrta.io import load_checkpoint, save_checkpoint
+    from ritzhrta.outputs.io import load_checkpoint, save_checkpoint
     state = load_checkpoint(out / "checkpoint.prev.pt")
     save_checkpoint(out / "checkpoint.prev.pt", state)
     (out / "checkpoint.pt").write_bytes((out / "checkpoint.pt").read_bytes()[:200])
@@ -130,7 +130,7 @@ def test_toml_config_runs(tmp_path, capsys):
 
 WRITER = """
 import sys, torch
-from ritzhrta.io import save_checkpoint
+from ritzhrta.outputs.io import save_checkpoint
 path, i = sys.argv[1], 0
 big = torch.randn(400_000)
 while True:
@@ -160,7 +160,7 @@ def test_kill_during_checkpoint_write_never_leaves_a_torn_file(tmp_path):
 
 @pytest.mark.parametrize("optimizer", ["adam", "sgd", "lbfgs"])
 def test_resume_equals_uninterrupted_for_every_optimizer(tmp_path, interrupt, optimizer):
-    from ritzhrta.runs import resume_run
+    from ritzhrta.outputs.runs import resume_run
     config = RunConfig(problem="approx1d", schedule="0.5:12,1:12", loss="l2", width=16, k=1, dtype="float64",
                        optimizer=optimizer, lr=0.05 if optimizer == "sgd" else 1e-2, checkpoint_every=4)
     full = run(config, tmp_path / "full", progress=False, outputs=False)
@@ -174,7 +174,7 @@ def test_resume_equals_uninterrupted_for_every_optimizer(tmp_path, interrupt, op
 
 
 def test_resume_equals_uninterrupted_with_alternating_stages(tmp_path, interrupt):
-    from ritzhrta.runs import resume_run
+    from ritzhrta.outputs.runs import resume_run
     config = RunConfig(problem="approx1d", schedule="0.5:6,1:6", loss="l2", width=30, k=1, dtype="float64",
                        trainer="alternating", checkpoint_every=4)
     full = run(config, tmp_path / "full", progress=False, outputs=False)
@@ -223,7 +223,7 @@ def test_sigint_stops_after_the_step_writes_everything_and_resume_is_bitwise(tmp
 
 
 def test_history_and_summary_are_refreshed_at_each_checkpoint(tmp_path, monkeypatch):
-    import ritzhrta.runs as runs
+    import ritzhrta.outputs.runs as runs
 
     real, seen = runs.solve, {}
     out = tmp_path / "run"
@@ -299,7 +299,7 @@ def test_a_stop_inside_a_solve_stage_stops_after_the_iteration_and_resume_is_exa
 
 def test_a_second_writer_of_a_run_folder_is_refused(tmp_path, capsys):
     """Issue 27: two runs into one folder must not mix; the lock dies with its holder."""
-    from ritzhrta.lock import run_folder_lock
+    from ritzhrta.outputs.lock import run_folder_lock
 
     out = tmp_path / "run"
     with run_folder_lock(out):
@@ -313,7 +313,7 @@ def test_a_second_writer_of_a_run_folder_is_refused(tmp_path, capsys):
 
 
 def test_force_removes_the_old_outputs_before_the_new_run_writes(tmp_path, monkeypatch):
-    from ritzhrta import runs as runs_module
+    from ritzhrta.outputs import runs as runs_module
 
     out = tmp_path / "run"
     run(RunConfig(problem="approx1d", schedule="1:4", width=4, k=1, loss="l2"), out, progress=False)
@@ -343,7 +343,7 @@ def test_an_unknown_flag_is_named_once(capsys):
 
 def _stop_after(monkeypatch, calls: int):
     """Make the run's stop flag rise after ``calls`` checks (as a Ctrl-C in the loop would)."""
-    from ritzhrta import runs as runs_module
+    from ritzhrta.outputs import runs as runs_module
 
     count = {"n": 0}
 
@@ -366,7 +366,7 @@ def test_an_interrupted_stage_is_in_the_table_and_cpu_seconds_add_up_across_resu
     assert first.stages[-1].stopped_early
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "interrupted" and len(summary["stages"]) == 2
-    from ritzhrta.runs import resume_run
+    from ritzhrta.outputs.runs import resume_run
 
     resumed = resume_run(out, progress=False)
     assert resumed.status == "finished" and [st.steps for st in resumed.stages] == [20, 20]
@@ -374,7 +374,7 @@ def test_an_interrupted_stage_is_in_the_table_and_cpu_seconds_add_up_across_resu
 
 
 def test_a_failure_after_training_leaves_status_failed(tmp_path, monkeypatch, capsys):
-    from ritzhrta import runs as runs_module
+    from ritzhrta.outputs import runs as runs_module
 
     def no_space(*args, **kwargs):
         raise OSError(28, "No space left on device")
@@ -388,8 +388,8 @@ def test_a_failure_after_training_leaves_status_failed(tmp_path, monkeypatch, ca
 
 
 def test_disk_full_while_checkpointing_names_the_file(tmp_path, monkeypatch):
-    from ritzhrta import io as io_module
-    from ritzhrta.io import DiskFullError, save_checkpoint
+    from ritzhrta.outputs import io as io_module
+    from ritzhrta.outputs.io import DiskFullError, save_checkpoint
 
     save_checkpoint(tmp_path / "checkpoint.pt", {"a": 1})
 
@@ -403,7 +403,7 @@ def test_disk_full_while_checkpointing_names_the_file(tmp_path, monkeypatch):
 
 
 def test_a_run_folder_removed_mid_run_is_not_recreated(tmp_path, monkeypatch, capsys):
-    from ritzhrta import runs as runs_module
+    from ritzhrta.outputs import runs as runs_module
 
     real = runs_module._write_progress
 
@@ -435,7 +435,7 @@ def test_a_foreign_checkpoint_is_refused_or_the_previous_one_used(tmp_path, caps
 
 
 def test_a_second_ctrl_c_before_any_checkpoint_says_so(tmp_path, monkeypatch, capsys):
-    from ritzhrta import runs as runs_module
+    from ritzhrta.outputs import runs as runs_module
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
@@ -460,7 +460,7 @@ def test_a_run_the_machine_cannot_hold_is_refused_before_it_starts(tmp_path, cap
 
 
 def test_the_memory_model_matches_its_rows():
-    from ritzhrta.memory import check_memory, estimate_bytes
+    from ritzhrta.training.memory import check_memory, estimate_bytes
 
     # benchmarks/results/memory.md (MB of 2^20 bytes): galerkin 1000 × 16384 measured 1149, adam 2000 × 32768 3088
     assert 0.95 < estimate_bytes("galerkin", 1000, 16384, 2) / 2 ** 20 / 1149 < 1.1
@@ -501,7 +501,7 @@ def test_ctrl_c_in_a_dask_sweep_is_one_line(tmp_path):
 
 def test_a_lock_left_by_a_killed_process_is_not_stale(tmp_path):
     out = tmp_path / "run"
-    code = ("import os, sys; from pathlib import Path; from ritzhrta.lock import run_folder_lock\n"
+    code = ("import os, sys; from pathlib import Path; from ritzhrta.outputs.lock import run_folder_lock\n"
             f"with run_folder_lock(Path({str(out)!r})):\n    os.kill(os.getpid(), 9)")
     proc = subprocess.run([sys.executable, "-c", code])
     assert proc.returncode == -9 and (out / ".lock").exists()
@@ -527,8 +527,8 @@ def test_a_stop_inside_a_solve_stage_takes_one_iteration_and_resume_is_exact(tmp
     assert first.status == "interrupted" and 4 < len(first.history) < 10  # inside the second stage
     kept = load_checkpoint(out / "checkpoint.pt")["solver_state"]
     assert kept is not None and kept["best"] <= min(first.history.loss[4:])
-    from ritzhrta import analytic, gauss_newton
-    from ritzhrta.runs import resume_run
+    from ritzhrta.training import analytic, gauss_newton
+    from ritzhrta.outputs.runs import resume_run
 
     module, name = (gauss_newton, "gauss_newton_fit") if trainer == "gauss-newton" else (analytic, "alternating_fit")
     real, handed = getattr(module, name), []

@@ -9,10 +9,10 @@ import torch
 import problems
 from ritzhrta import Box, Problem, Stage, TwoLayerNet, solve
 from ritzhrta.activations import sigma_and_derivative, sigma_second
-from ritzhrta.estimate import UnresolvedWarning
-from ritzhrta.features import FAMILIES, RandomFeatureNet
-from ritzhrta.lstsq import output_columns
-from ritzhrta.residual import ResidualLoss, network_laplacian
+from ritzhrta.training.estimate import UnresolvedWarning
+from ritzhrta.nets.features import FAMILIES, RandomFeatureNet
+from ritzhrta.training.lstsq import output_columns
+from ritzhrta.forms.residual import ResidualLoss, network_laplacian
 
 PI = math.pi
 
@@ -197,7 +197,7 @@ def test_routes_that_cannot_be_redrawn_are_measured_against_a_reference():
     assert result.estimate["method"].startswith("held-out") and result.estimate["h1"] == result.errors["h1"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnresolvedWarning)
-        from ritzhrta.interface import InterfaceNet
+        from ritzhrta.nets.interface import InterfaceNet
 
         material = problems.get("two-material")
         result = solve(material, InterfaceNet(TwoLayerNet(3, 20, k=3), material.interface), (Stage(5, 1.0),),

@@ -3,7 +3,7 @@ import json
 import pytest
 import torch
 
-from ritzhrta.runs import FILES, RunConfig, load_run, resume_run, run
+from ritzhrta.outputs.runs import FILES, RunConfig, load_run, resume_run, run
 
 
 def small(**kw):
@@ -15,7 +15,7 @@ def small(**kw):
 
 def test_run_folder_has_every_file(tmp_path):
     run(small(), tmp_path, progress=False)
-    # the outputs, and the lock that keeps a second writer out (ritzhrta.lock)
+    # the outputs, and the lock that keeps a second writer out (ritzhrta.outputs.lock)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(FILES + (".lock",))
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["status"] == "finished" and summary["steps"] == 60

@@ -161,10 +161,10 @@ def test_compiled_steps_match_eager():
 
 @pytest.mark.parametrize("name", ["poisson2d-dirichlet", "poisson2d-lshape"])
 def test_solve_of_a_problem_alone_runs_the_cli_default_route(name, tmp_path):
-    """Issue 22: the measured defaults live in ritzhrta.routes, used by solve() and the CLI alike."""
+    """Issue 22: the measured defaults live in ritzhrta.training.routes, used by solve() and the CLI alike."""
     import json
 
-    from ritzhrta.cli import main
+    from ritzhrta.cli.main import main
 
     torch.set_num_threads(1)
     result = solve(problems.get(name), progress=False)

@@ -10,9 +10,9 @@ import torch
 
 import problems
 from ritzhrta import baseline, homotopy, L2Loss, TwoLayerNet
-from ritzhrta.cli import main
-from ritzhrta.studies import compare
-from ritzhrta.sweep import fingerprint, load_summary, run_specs, RunSpec
+from ritzhrta.cli.main import main
+from ritzhrta.studies.comparison import compare
+from ritzhrta.studies.sweep import fingerprint, load_summary, run_specs, RunSpec
 
 distributed = pytest.importorskip("distributed")
 STATIC = ("config", "schedule", "optimizer", "lr", "lr_decay", "seed", "status", "steps", "final_loss", "rel_l2",

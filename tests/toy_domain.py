@@ -10,8 +10,8 @@ import numpy as np
 import torch
 
 from ritzhrta import Problem
-from ritzhrta.domains import Domain, perimeter_params
-from ritzhrta.quadrature import check_rule_size, disk_rule
+from ritzhrta.geometry.domains import Domain, perimeter_params
+from ritzhrta.geometry.quadrature import check_rule_size, disk_rule
 
 A, B = 1.5, 0.75  # semi-axes
 

@@ -3,7 +3,7 @@
 A trainer is one module that defines ``TRAINER = Trainer(...)``: its name, how it runs (the rest
 of) a stage, what it checks before a run, the defaults it brings when named without a size, and
 a few facts the solver needs. :data:`REGISTRY` maps a name to that module: adding a trainer is
-its file plus one line here. The stage loop (:mod:`ritzhrta.loop`) imports none of them; the
+its file plus one line here. The stage loop (:mod:`ritzhrta.training.loop`) imports none of them; the
 gradient trainer (Adam/SGD/L-BFGS steps) is the loop's own and is not listed.
 
     run(run, stage, iterations, record, resume=None, stop=None, saved=None) -> list of losses

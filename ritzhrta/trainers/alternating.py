@@ -1,25 +1,25 @@
 """The alternating trainer: exact least-squares solves of both layers (two-layer, k = 1; Barbu)."""
 from __future__ import annotations
 
-from . import Trainer
+from ritzhrta.trainers import Trainer
 
 
 def run_stage(run, stage, iterations, record, resume=None, stop=None, saved=None) -> list[float]:
-    from ..analytic import alternating_fit
-    from ..loop import stage_ridge
+    from ritzhrta.training.analytic import alternating_fit
+    from ritzhrta.training.loop import stage_ridge
 
     return alternating_fit(run.net, run.problem, run.sampler.interior, loss=run.loss, iterations=iterations,
                            ridge=stage_ridge(stage, run.net), callback=record, resume=resume, stop=stop, saved=saved)
 
 
 def _check(net, loss) -> None:
-    from ..analytic import check_alternating
+    from ritzhrta.training.analytic import check_alternating
 
     check_alternating(net, loss)
 
 
 def _ridge(net) -> float:
-    from ..lstsq import DEFAULT_RIDGE
+    from ritzhrta.training.lstsq import DEFAULT_RIDGE
 
     return DEFAULT_RIDGE
 

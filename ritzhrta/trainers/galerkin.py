@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import torch
 
-from . import Trainer
+from ritzhrta.trainers import Trainer
 
 
 def run_stage(run, stage, iterations, record, resume=None, stop=None, saved=None) -> list[float]:
     """One output solve: nothing to resume inside it (a stop takes effect after it)."""
-    from .. import dist
-    from ..loop import calibrated_loss, stage_ridge
-    from ..lstsq import fit_output_layer
+    from ritzhrta.training import dist
+    from ritzhrta.training.loop import calibrated_loss, stage_ridge
+    from ritzhrta.training.lstsq import fit_output_layer
 
     interior, boundary = run.sampler.interior, run.sampler.boundary
     loss = calibrated_loss(run.loss, run, interior, boundary)
@@ -27,7 +27,7 @@ def _check(net, loss) -> None:
 
 
 def _ridge(net) -> float:
-    from ..lstsq import galerkin_ridge
+    from ritzhrta.training.lstsq import galerkin_ridge
 
     return galerkin_ridge(net)
 

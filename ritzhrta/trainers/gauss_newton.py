@@ -1,12 +1,12 @@
 """The gauss-newton trainer: Gauss–Newton / energy natural gradient on all parameters."""
 from __future__ import annotations
 
-from . import Trainer
+from ritzhrta.trainers import Trainer
 
 
 def run_stage(run, stage, iterations, record, resume=None, stop=None, saved=None) -> list[float]:
-    from ..gauss_newton import gauss_newton_fit
-    from ..loop import calibrated_loss, stage_ridge
+    from ritzhrta.training.gauss_newton import gauss_newton_fit
+    from ritzhrta.training.loop import calibrated_loss, stage_ridge
 
     interior, boundary = run.sampler.interior, run.sampler.boundary
     loss = calibrated_loss(run.loss, run, interior, boundary)
@@ -16,13 +16,13 @@ def run_stage(run, stage, iterations, record, resume=None, stop=None, saved=None
 
 
 def _check(net, loss) -> None:
-    from ..gauss_newton import check_gauss_newton
+    from ritzhrta.training.gauss_newton import check_gauss_newton
 
     check_gauss_newton(net, loss)
 
 
 def _ridge(net) -> float:
-    from ..lstsq import galerkin_ridge
+    from ritzhrta.training.lstsq import galerkin_ridge
 
     return galerkin_ridge(net)
 

@@ -1,0 +1,506 @@
+"""The ``ritzhrta`` console script: ``problems``, ``solve``, ``export``, ``plot``, ``compare``, ``ntk``.
+
+Bad input gives one line on stderr and exit code 2; a diverged run exits with 3; any
+other failure inside a run gives one line and exit code 4 (``RITZHRTA_DEBUG=1`` shows
+the traceback instead).
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import sys
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import torch
+
+import problems
+
+from ritzhrta import __version__
+from ritzhrta.cli import studies as cli_studies
+from ritzhrta.cli.usage import UsageError, usage
+from ritzhrta.geometry.domains import METHODS
+from ritzhrta.forms.losses import DIRICHLET
+from ritzhrta.nets.networks import INITS
+from ritzhrta.training.routes import GALERKIN_ROUTE, RESIDUAL_ROUTE
+from ritzhrta.outputs.runs import FEATURES, LOSSES, RunConfig, config_file, latest_checkpoint, load_run, read_config, resume_run, run
+from ritzhrta import trainers
+from ritzhrta.schedule import LR_DECAYS, OPTIMIZERS, PRESETS, format_schedule, parse_schedule
+
+DEFAULT_STEPS = 6000
+EXIT_USAGE, EXIT_DIVERGED, EXIT_FAILED, EXIT_INTERRUPTED = 2, 3, 4, 130
+
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, no usage dump
+        command = self.prog.split(" ", 1)[1] if " " in self.prog else ""
+        raise UsageError(f"{command}: {message}" if command else message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    d = RunConfig(problem="")
+    parser = _Parser(prog="ritzhrta", description="Deep Ritz / Sobolev training with HRTA.")
+    parser.add_argument("--version", action="version", version=f"ritzhrta {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub.add_parser("problems", help="list the registered problems")
+    p = sub.add_parser("solve", help="solve a registered problem with HRTA, or --resume a run")
+    p.add_argument("problem", nargs="?", help="a name from `ritzhrta problems`")
+    p.add_argument("--resume", type=Path, metavar="DIR", help="continue the run in DIR from its checkpoint")
+    p.add_argument("--config", type=Path, metavar="FILE", help="all settings from a JSON or TOML file")
+    p.add_argument("--on-nan", choices=("stop", "rollback"), default=d.on_nan,
+                   help="on a NaN loss: stop (exit 3), or roll back to the last checkpoint with half the lr")
+    p.add_argument("--max-retries", type=int, default=d.max_retries, help="rollbacks before giving up")
+    p.add_argument("--loss", choices=sorted(LOSSES), help="default: ritz with the galerkin trainer, else h1")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--schedule", help="stages 's:steps,...', ramps 'a-b:steps' from a at the stage's first step to b at its last (e.g. 0.5:3000,1:13000)")
+    group.add_argument("--preset", choices=sorted(PRESETS), help="ready ladder (default: homotopy)")
+    p.add_argument("--steps", type=int, help=f"total steps of a --preset (default {DEFAULT_STEPS})")
+    p.add_argument("--width", type=int, help=f"default: {RESIDUAL_ROUTE['width']} in 2D / 800 in 3D (residual "
+                   f"route), {GALERKIN_ROUTE['width']} (--loss ritz), 80 (gauss-newton), 200 (alternating), "
+                   f"{d.width} (adam)")
+    p.add_argument("--k", type=int, help=f"power of σ_s^k (default: {GALERKIN_ROUTE['k']} galerkin, 1 alternating, "
+                   f"{d.k} others)")
+    p.add_argument("--depth", type=int, default=d.depth, help="hidden layers (1: two-layer net)")
+    p.add_argument("--standard-scaling", action="store_true", help="γ = 0 instead of the NTK scaling γ = 1")
+    p.add_argument("--lr", type=float, help=f"default {d.lr}")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, help=f"default {d.optimizer}")
+    p.add_argument("--lr-decay", choices=LR_DECAYS, help=f"per stage (default {d.lr_decay})")
+    p.add_argument("--keep-optimizer", action="store_true", help="keep optimizer state across stages")
+    p.add_argument("--trainer", choices=("gradient",) + trainers.names() + ("adam",),
+                   help="default: galerkin for PDE problems (one float64 output solve of the Ritz energy on "
+                        "σ^5 features), adam for function approximation; adam = gradient (the paper's HRTA "
+                        "with Adam); alternating: exact least-squares solves of both layers (two-layer, k = 1)")
+    p.add_argument("--ridge", type=float, default=d.ridge,
+                   help="relative ridge of the least-squares solves (default: measured per trainer: 0 with an SVD "
+                        "cut-off for the residual loss, 1e-13 (k >= 4) or 1e-11 for galerkin/gauss-newton, 1e-6 for "
+                        "alternating and in-loop refits; ritzhrta.training.lstsq)")
+    p.add_argument("--compile", action="store_true", help="torch.compile each step (pays off for long runs)")
+    p.add_argument("--eval-every", type=int, default=d.eval_every, metavar="N",
+                   help="record the relative errors every N steps (history.csv, loss.png)")
+    p.add_argument("--plateau", metavar="WINDOW:TOL", help="end a stage early on a loss plateau, e.g. 500:0.05")
+    p.add_argument("--points", type=int, help="interior training points (default: the problem's)")
+    p.add_argument("--sampling", choices=METHODS, help="default: the problem's")
+    p.add_argument("--resample-every", type=int, default=0, metavar="N")
+    p.add_argument("--beta", type=float, default=d.beta,
+                   help="Dirichlet weight of the Ritz energy (default: 100 for the penalty, automatic for Nitsche)")
+    p.add_argument("--dirichlet", choices=DIRICHLET,
+                   help="Dirichlet data in the Ritz energy: penalty (O(1/β) error), Nitsche (consistent) or "
+                        "exact (u = ĥ + φ·N, ĥ from boundary values only; boxes, disks, polygons, 2D meshes). Default "
+                        "with the galerkin trainer and --loss ritz: exact on boxes, disks and 2D meshes, nitsche on "
+                        "polygons and analytic features; penalty with the other trainers. The residual loss has "
+                        "boundary rows of its own and ignores it")
+    p.add_argument("--quadrature", metavar="ORDER:CELLS",
+                   help="train on the domain's Gauss rule (default for the galerkin/gauss-newton trainers)")
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--init", choices=INITS,
+                   help="hidden layer: normal (all N(0, 1), the paper) or kinks (b_j = −w_j·c_j, c_j uniform in the "
+                        "domain: a better-conditioned random layer for the galerkin trainer). Default: kinks on mesh "
+                        "domains with the galerkin trainer, else normal")
+    p.add_argument("--features", choices=FEATURES,
+                   help="hidden layer: sigma (σ_s^k, the paper's) or an analytic random layer (tanh, sin, gauss; "
+                        "galerkin trainer). Default: gauss for 2D/3D PDE problems on boxes, disks and polygons (the "
+                        "residual route), else sigma")
+    p.add_argument("--feature-scale", type=float, metavar="SCALE",
+                   help="spread of analytic features' weights in units of 1/L (L: the domain's size; default 2)")
+    p.add_argument("--tol", type=float, default=d.tol,
+                   help="warn when the estimated relative H¹ error exceeds TOL (default %(default)g)")
+    p.add_argument("--mesh", metavar="FILE",
+                   help="solve a mesh problem (plate-hole, part3d) on another mesh file with the same boundary tags")
+    p.add_argument("--reference", choices=("fem",),
+                   help="also compute a P2 finite-element reference (scikit-fem) and report the errors against it")
+    p.add_argument("--reference-tol", type=float, metavar="TOL",
+                   help="estimated relative energy error at which the FEM reference stops refining (default 1e-3)")
+    p.add_argument("--device", default=d.device, help="cpu, cuda, cuda:N")
+    p.add_argument("--dtype", choices=("float32", "float64"),
+                   help=f"default: {GALERKIN_ROUTE['dtype']} (galerkin), {d.dtype} (others)")
+    p.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every, metavar="N")
+    p.add_argument("--resolution", type=int, default=d.resolution, help="mesh resolution of plots and VTK")
+    p.add_argument("--threads", type=int,
+                   help="torch threads (default: 1 for small problems or a busy machine, else all cores; measured)")
+    p.add_argument("--out", type=Path, help="run folder (default runs/PROBLEM)")
+    p.add_argument("--force", action="store_true", help="overwrite a non-empty run folder")
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--distributed", action="store_true",
+                   help="one solve across the processes of torchrun (gloo on CPU, nccl on CUDA): the points are "
+                        "sharded, losses, gradients and normal equations all-reduced; rank 0 writes the run folder")
+    e = sub.add_parser("export", help="write VTK from a finished run folder")
+    e.add_argument("run", type=Path)
+    e.add_argument("--vtk", type=Path, required=True, help="output .vtu or .xdmf")
+    e.add_argument("--resolution", type=int, default=200)
+    g = sub.add_parser("plot", help="redraw loss.png and solution.png of a run folder")
+    g.add_argument("run", type=Path)
+    g.add_argument("--out", type=Path, help="folder for the figures (default: the run folder)")
+    g.add_argument("--format", default="png", choices=("png", "pdf", "svg"))
+    g.add_argument("--resolution", type=int, default=150)
+    cli_studies.add_parsers(sub, d)
+    return parser
+
+
+def _pair(text: str | None, flag: str, form: str, kinds: tuple) -> list | None:
+    """Parse "A:B" (e.g. --plateau 500:0.05, --quadrature 6:12) into [kinds[0](A), kinds[1](B)]."""
+    if not text:
+        return None
+    try:
+        first, second = text.split(":")
+        return [kinds[0](first), kinds[1](second)]
+    except ValueError:
+        raise UsageError(f"{flag} expects {form}, got {text!r}") from None
+
+
+# Options that only mean something for gradient training (Adam/SGD steps).
+_GRADIENT_ONLY = ("preset", "steps", "lr", "optimizer", "lr_decay", "keep_optimizer", "compile", "plateau",
+                  "resample_every")
+
+
+def _route(args) -> dict:
+    """The trainer and the defaults it brings (:func:`ritzhrta.training.routes.choose`), after refusing
+    options that the chosen trainer would ignore: an option of gradient training given to the
+    galerkin default (use --trainer adam)."""
+    from ritzhrta.problem import Problem
+    from ritzhrta.training.routes import choose
+
+    problem = problems.get(args.problem, mesh=args.mesh)
+    trainer = "gradient" if args.trainer == "adam" else args.trainer
+    if trainer is None and isinstance(problem, Problem):
+        given = [name for name in _GRADIENT_ONLY if getattr(args, name) not in (None, False, 0)]
+        if args.schedule and any(st.steps > 1 for st in parse_schedule(args.schedule)):
+            given.append("schedule")
+        if given:
+            flags = ", ".join("--" + name.replace("_", "-") for name in given)
+            raise UsageError(f"{flags} set gradient training, but the default trainer for PDE problems is "
+                             "galerkin (one output solve per stage: --schedule 0.5:1,1:1); add --trainer adam "
+                             "for the paper's algorithm")
+    if args.trainer == "adam" and args.optimizer not in (None, "adam"):
+        raise UsageError(f"--trainer adam and --optimizer {args.optimizer} disagree; use --trainer gradient "
+                         f"--optimizer {args.optimizer}")
+    return choose(problem, trainer=trainer, loss=args.loss, width=args.width, k=args.k, dtype=args.dtype,
+                  dirichlet=args.dirichlet, init=args.init, features=args.features, feature_scale=args.feature_scale)
+
+
+def _given(value, name: str):
+    """An option's value, or RunConfig's default when it was left out."""
+    return getattr(RunConfig(problem=""), name) if value is None else value
+
+
+def config_from_args(args) -> RunConfig:
+    """The :class:`RunConfig` described by ``solve`` arguments (see :func:`_route` for the
+    defaults that depend on the trainer and the problem)."""
+    route = _route(args)
+    if args.schedule is not None:
+        if args.steps is not None:
+            raise UsageError("--steps applies to --preset; a --schedule gives its own step counts")
+        schedule = format_schedule(parse_schedule(args.schedule))
+    elif route["default_schedule"] is not None and args.preset is None and args.steps is None:
+        schedule = route["default_schedule"]
+    else:
+        schedule = format_schedule(PRESETS[args.preset or "homotopy"](DEFAULT_STEPS if args.steps is None else args.steps))
+    _check_device(args.device)
+    config = RunConfig(problem=args.problem, schedule=schedule, loss=route["loss"], width=route["width"], k=route["k"],
+                       depth=args.depth, ntk_scaling=not args.standard_scaling, lr=_given(args.lr, "lr"), optimizer=_given(args.optimizer, "optimizer"),
+                       lr_decay=_given(args.lr_decay, "lr_decay"), keep_optimizer=args.keep_optimizer, plateau=_pair(args.plateau, "--plateau", "WINDOW:TOL such as 500:0.05", (int, float)),
+                       points=args.points, sampling=args.sampling, resample_every=args.resample_every,
+                       beta=args.beta, seed=args.seed, device=args.device, dtype=route["dtype"],
+                       checkpoint_every=args.checkpoint_every, resolution=args.resolution, on_nan=args.on_nan,
+                       max_retries=args.max_retries, trainer=route["trainer"], ridge=args.ridge, compile=args.compile,
+                       eval_every=args.eval_every, dirichlet=route["dirichlet"], quadrature=_pair(args.quadrature, "--quadrature", "ORDER:CELLS such as 6:12", (int, int)),
+                       threads=args.threads, init=route["init"],
+                       mesh=str(Path(args.mesh).resolve()) if args.mesh else None, reference=args.reference,
+                       reference_tol=args.reference_tol, features=route["features"],
+                       feature_scale=route["feature_scale"], tol=args.tol)
+    validate(config)
+    return config
+
+
+def validate(config: RunConfig) -> None:
+    """Build everything a run needs once, so that bad settings fail before anything runs."""
+    config.stages()
+    problem = config.build_problem()
+    if config.reference == "fem":
+        from ritzhrta.reference.fem import check_reference
+
+        check_reference(problem)
+    net = config.build_model(problem, 1.0)
+    loss = config.build_loss()
+    loss.check(problem)
+    if config.trainer != "gradient":  # the trainer's own checks (ritzhrta.trainers)
+        trainers.get(config.trainer).check(net, loss)
+    if config.quadrature is not None:
+        from ritzhrta.geometry.quadrature import check_rule_size
+
+        check_rule_size(*config.quadrature)
+    from ritzhrta.training.memory import check_memory
+
+    check_memory(config.trainer, config.width, _training_points(config, problem, net), problem.dim,
+                 4 if config.dtype == "float32" else 8, config.depth)
+
+
+def _training_points(config: RunConfig, problem, net) -> int:
+    """How many points the run trains on, computed without building the rule."""
+    rule = config.quadrature
+    if rule is None and config.points is None and config.sampling is None and \
+            config.trainer != "gradient" and trainers.get(config.trainer).gauss_rule:
+        if problem.dim > 3:  # solve() samples Sobol points there (a tensor rule grows as n^d)
+            from ritzhrta.training.lstsq import output_size
+            from ritzhrta.forms.residual import ROWS_PER_UNKNOWN
+
+            return max(problem.points, ROWS_PER_UNKNOWN * output_size(net))
+        rule = problem.domain.default_rule()
+        if config.loss == "residual":
+            from ritzhrta.training.lstsq import output_size
+            from ritzhrta.forms.residual import residual_rule
+
+            rule = residual_rule(problem.domain, output_size(net))
+    if rule is None:
+        return config.points or problem.points
+    order, cells = rule
+    return len(problem.domain.quadrature(order, 1)) * cells ** problem.dim
+
+
+def _check_device(name: str) -> None:
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise UsageError(f"unknown device {name!r}; use cpu, cuda or cuda:N") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise UsageError(f"device {name!r} requested but CUDA is not available here")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise UsageError(f"device {name!r} does not exist ({torch.cuda.device_count()} CUDA devices)")
+    elif device.type != "cpu":
+        raise UsageError(f"unsupported device {name!r}; use cpu, cuda or cuda:N")
+
+
+_ALWAYS_ALLOWED = {"command", "problem", "resume", "config", "out", "force", "no_progress", "distributed"}
+
+
+def _ignored_options(args) -> list[str]:
+    """Run options given on the command line that --resume / --config would ignore."""
+    defaults = vars(build_parser().parse_args(["solve"]))
+    return [f"--{k.replace('_', '-')}" for k, v in vars(args).items()
+            if k not in _ALWAYS_ALLOWED and v != defaults.get(k)]
+
+
+def cmd_solve(args) -> int:
+    if args.distributed:
+        return _distributed_solve(args)
+    if args.resume is not None or args.config is not None:
+        ignored = _ignored_options(args)
+        if ignored:
+            source = f"{args.resume}/config.json" if args.resume is not None else str(args.config)
+            raise UsageError(f"{', '.join(ignored)} would be ignored: the settings come from {source} "
+                             "(edit that file instead)")
+    if args.resume is not None:
+        if args.out is not None:
+            raise UsageError("--resume DIR continues in DIR; --out does not apply")
+        if args.problem is not None:
+            raise UsageError("give either a problem name or --resume DIR, not both")
+        with usage():
+            validate(read_config(args.resume))
+            latest_checkpoint(args.resume)  # unreadable checkpoints (both) are bad input, refused before anything runs
+        with usage_if_busy(), said_on_interrupt(args.resume):
+            result, out = resume_run(args.resume, progress=not args.no_progress), args.resume
+    else:
+        if args.config is not None:
+            if args.problem is not None:
+                raise UsageError("give either a problem name or --config FILE (which names the problem), not both")
+            with usage():
+                config = config_file(args.config)
+                _check_device(config.device)
+                validate(config)
+        elif args.problem is None:
+            raise UsageError("solve needs a problem name (see `ritzhrta problems`), --config FILE or --resume DIR")
+        else:
+            with usage():
+                config = config_from_args(args)
+        out = args.out or (Path(config.out) if config.out else Path("runs") / config.problem)
+        if out.exists() and not out.is_dir():
+            raise UsageError(f"--out {out} is an existing file, not a folder; choose another path")
+        if out.exists() and any(out.iterdir()) and not args.force:
+            raise UsageError(f"run folder {out} exists and is not empty; pass --force to overwrite or choose --out")
+        with usage_if_busy(), said_on_interrupt(out):
+            result = run(config, out, progress=not args.no_progress)
+    try:
+        _print_summary(result, out)
+    except BrokenPipeError:  # `ritzhrta solve ... | head`: the reader left; the run itself is done
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    if result.status == "interrupted":
+        print(f"ritzhrta: interrupted after step {len(result.history)}; checkpoint written; resume with: "
+              f"ritzhrta solve --resume {out}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_DIVERGED if result.status == "diverged" else 0
+
+
+@contextlib.contextmanager
+def usage_if_busy() -> Iterator[None]:
+    """A second writer of a run folder is refused like bad input (one line, exit 2)."""
+    from ritzhrta.outputs.lock import RunFolderBusy
+
+    try:
+        yield
+    except RunFolderBusy as err:
+        raise UsageError(str(err)) from None
+
+
+class InterruptedRun(Exception):
+    """A run stopped by a signal, already reported on stderr."""
+
+
+@contextlib.contextmanager
+def said_on_interrupt(out: Path) -> Iterator[None]:
+    """A second Ctrl-C (or a signal outside the loop): say what the run folder really holds."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        if (Path(out) / "checkpoint.pt").exists():
+            print(f"ritzhrta: interrupted; the last checkpoint in {out} is kept: ritzhrta solve --resume {out}",
+                  file=sys.stderr)
+        else:
+            print(f"ritzhrta: interrupted before the first checkpoint: {out} holds no state to resume",
+                  file=sys.stderr)
+        raise InterruptedRun from None
+
+
+def _distributed_solve(args) -> int:
+    """``cmd_solve`` on every rank of torchrun: rank 0 works in the real run folder; the
+    other ranks compute the same solve on their shards and write into a scratch copy
+    (a resumed run's folder is copied there first), removed at the end."""
+    import shutil
+    import tempfile
+
+    from ritzhrta.training import dist
+
+    device = "cuda" if getattr(args, "device", None) == "cuda" else "cpu"
+    with usage():
+        rank, _ = dist.init(device)
+    if rank == 0:
+        try:
+            return cmd_solve(argparse.Namespace(**{**vars(args), "distributed": False}))
+        finally:
+            torch.distributed.destroy_process_group()
+    scratch = Path(tempfile.mkdtemp(prefix=f"ritzhrta-rank{rank}-"))
+    try:
+        sub = {**vars(args), "distributed": False, "no_progress": True, "force": True}
+        if args.resume is not None:
+            shutil.copytree(args.resume, scratch / "run")
+            sub["resume"] = scratch / "run"
+        else:
+            sub["out"] = scratch / "run"
+        with contextlib.redirect_stdout(io.StringIO()):
+            return cmd_solve(argparse.Namespace(**sub))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        torch.distributed.destroy_process_group()
+
+
+def _print_summary(result, out: Path) -> None:
+    h = result.history
+    retried = f" after {result.rollbacks} rollback(s)" if result.rollbacks else ""
+    threads = getattr(result, "threads", None)
+    where = f" on {threads} thread(s), load {result.load_at_start:.1f} at start" if threads else ""
+    print(f"{result.status}{retried} after {len(h)} steps in {result.wall_seconds:.1f} s ({result.cpu_seconds:.1f} CPU s)"
+          f"{where}")
+    print(f"{'stage':>5} {'s':>11} {'steps':>6} {'loss start':>11} {'loss end':>11} {'seconds':>8}")
+    for st in result.stages:
+        s = f"{st.s_start:g}" if st.s_start == st.s_end else f"{st.s_start:g}->{st.s_end:g}"
+        print(f"{st.index + 1:>5} {s:>11} {st.steps:>6} {st.loss_start:>11.3e} {st.loss_end:>11.3e} "
+              f"{st.seconds:>8.1f}")
+    if result.errors:
+        e, e0 = result.errors, result.initial_errors
+        energy = f"  energy {e['energy']:.3e}" if "energy" in e else ""
+        print(f"relative errors: L2 {e['l2']:.3e}  H1 {e['h1']:.3e}  H1-semi {e['h1_semi']:.3e}{energy} "
+              f"(initial H1 {e0['h1']:.3e})")
+    est = result.estimate or {}
+    if est.get("h1") is not None:
+        print(f"estimated relative H1 error {est['h1']:.3e} ({est['method']}; "
+              f"{'within' if est['resolved'] else 'NOT within'} tol {est['tol']:g})")
+    elif est.get("reason"):
+        print(est["reason"])
+    ref = getattr(result, "reference_errors", None)
+    if ref:
+        print(f"against the FEM reference: L2 {ref['l2']:.3e}  H1 {ref['h1']:.3e}  energy {ref['energy']:.3e}")
+    if result.status == "diverged":
+        kept = "keeps the last finite checkpoint" if (out / "checkpoint.pt").exists() else "has no checkpoint yet"
+        print(f"ritzhrta: {result.message}; the run folder {kept}", file=sys.stderr)
+    print(f"wrote {out}/")
+
+
+def cmd_export(args) -> int:
+    from ritzhrta.outputs.io import write_vtk
+    from ritzhrta.geometry.meshing import check_drawable
+
+    with usage():
+        if args.vtk.suffix not in (".vtu", ".xdmf"):
+            raise ValueError(f"--vtk writes .vtu or .xdmf files, got {args.vtk.name!r}")
+        if args.resolution < 2:
+            raise ValueError(f"--resolution must be an integer >= 2, got {args.resolution}")
+        _, problem, net, _ = load_run(args.run)
+        check_drawable(problem.domain)
+    path = write_vtk(args.vtk, net, problem=problem, resolution=args.resolution)
+    print(f"wrote {path}")
+    return 0
+
+
+def cmd_plot(args) -> int:
+    from ritzhrta.outputs.plotting import plot_history, plot_solution
+
+    with usage():
+        config, problem, net, history = load_run(args.run)
+    out = args.out or args.run
+    a = plot_history(history, Path(out) / f"loss.{args.format}", title=f"{config.problem}: {config.loss} loss")
+    if problem.dim > 3:
+        print(f"wrote {a} (no solution figure: plots of the field are for 1D-3D domains, this one is {problem.dim}D)")
+        return 0
+    b = plot_solution(net, problem, Path(out) / f"solution.{args.format}", resolution=args.resolution)
+    print(f"wrote {a} and {b}")
+    return 0
+
+
+def cmd_problems(args) -> int:
+    for name in problems.names():
+        print(f"{name:22s} {problems.describe(name)}")
+    return 0
+
+
+COMMANDS = {"problems": cmd_problems, "solve": cmd_solve, "export": cmd_export, "plot": cmd_plot,
+            "compare": cli_studies.cmd_compare, "ntk": cli_studies.cmd_ntk}
+
+
+def _sigterm_is_sigint() -> None:
+    """SIGTERM outside the training loop (FEM reference, plots, VTK) acts as Ctrl-C does: the run
+    folder's summary then says "interrupted" instead of the process dying with "running" in it."""
+    import signal
+    import threading
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, handler)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    _sigterm_is_sigint()
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except UsageError as err:
+        print(f"ritzhrta: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except InterruptedRun:
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        print("ritzhrta: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as err:  # noqa: BLE001 - a failure inside a run: one line, its own exit code
+        if os.environ.get("RITZHRTA_DEBUG"):
+            raise
+        print(f"ritzhrta: error: the run failed: {type(err).__name__}: {err} "
+              "(RITZHRTA_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

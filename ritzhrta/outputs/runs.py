@@ -1,0 +1,595 @@
+"""Run folders: a :class:`RunConfig` (everything needed to rerun exactly), and the files
+
+    config.json  summary.json  history.csv  loss.png  solution.png  solution.vtu  checkpoint.pt
+    checkpoint.prev.pt (the one before: a divergence rolls back to parameters of known finite loss)
+
+written by :func:`run`, continued by :func:`resume_run`, re-read by :func:`load_run`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import platform
+import shutil
+import sys
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ritzhrta.outputs.lock import run_folder_lock
+from ritzhrta.outputs.io import atomic_write, load_checkpoint, save_checkpoint, write_vtk
+from ritzhrta.forms.losses import DEFAULT_BETA, H1Loss, L2Loss, RitzLoss
+from ritzhrta.training.estimate import UnresolvedWarning
+from ritzhrta.forms.residual import ResidualLoss
+from ritzhrta.nets.networks import INITS, MLP, TwoLayerNet, place_kinks
+from ritzhrta.outputs.results import History, Result
+from ritzhrta.schedule import PRESETS, Plateau, Stage, format_schedule, parse_schedule
+from ritzhrta.training.solver import DivergenceError, solve
+from ritzhrta.training.threads import default_threads, machine_load
+
+__all__ = ["RunConfig", "run", "resume_run", "load_run", "write_outputs", "config_file", "FILES", "LOSSES"]
+
+# The one place where a loss is named: config files and the CLI say "h1", the library gets an object.
+LOSSES = {"h1": lambda config: H1Loss(), "l2": lambda config: L2Loss(),
+          "ritz": lambda config: RitzLoss(beta=config.beta if config.beta is not None else
+                                          (None if config.dirichlet == "nitsche" else DEFAULT_BETA),
+                                          dirichlet=config.dirichlet),
+          "residual": lambda config: ResidualLoss()}
+FEATURES = ("sigma", "tanh", "sin", "gauss")  # sigma: σ_s^k (the paper's); the others: ritzhrta.nets.features
+
+FILES = ("config.json", "summary.json", "history.csv", "loss.png", "solution.png", "solution.vtu", "checkpoint.pt",
+         "checkpoint.prev.pt")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """The settings of a run; ``schedule`` is the text form (see :func:`ritzhrta.parse`)."""
+
+    problem: str
+    schedule: str = field(default_factory=lambda: format_schedule(PRESETS["homotopy"](6000)))
+    loss: str = "h1"
+    width: int = 1000
+    k: int = 3
+    depth: int = 1
+    ntk_scaling: bool = True
+    lr: float = 1e-3
+    optimizer: str = "adam"
+    lr_decay: str = "none"
+    keep_optimizer: bool = False
+    plateau: list | None = None
+    points: int | None = None
+    sampling: str | None = None
+    resample_every: int = 0
+    beta: float | None = None
+    dirichlet: str = "penalty"
+    quadrature: list | None = None
+    seed: int = 0
+    device: str = "cpu"
+    dtype: str = "float32"
+    checkpoint_every: int = 1000
+    resolution: int = 150
+    on_nan: str = "stop"
+    max_retries: int = 3
+    trainer: str = "gradient"
+    ridge: float | None = None
+    compile: bool = False
+    eval_every: int = 0
+    threads: int | None = None
+    init: str = "normal"
+    mesh: str | None = None
+    reference: str | None = None
+    reference_tol: float | None = None
+    out: str | None = None
+    features: str = "sigma"
+    feature_scale: float | None = None
+    tol: float = 1e-2
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value, kind = getattr(self, f.name), _TYPES[f.name]
+            if value is None and f.name in _OPTIONAL:
+                continue
+            ok = isinstance(value, kind) and not (isinstance(value, bool) and kind in (int, (int, float)))
+            if not ok:
+                raise ValueError(f"config key {f.name!r} must be {_describe(kind)}, got {value!r}")
+        if self.on_nan not in ("stop", "rollback"):
+            raise ValueError(f"on_nan must be 'stop' or 'rollback', got {self.on_nan!r}")
+        for name in ("points", "width", "k", "depth", "resolution"):
+            value = getattr(self, name)
+            if value is not None and value < (2 if name == "resolution" else 1):
+                raise ValueError(f"{name} must be a positive integer{' >= 2' if name == 'resolution' else ''}, "
+                                 f"got {value}")
+        for name in ("beta", "lr", "ridge"):
+            value = getattr(self, name)
+            if value is not None and not (math.isfinite(value) and (value > 0 or (name == "ridge" and value == 0))):
+                raise ValueError(f"{name} must be a finite number > 0, got {value}")
+        if self.threads is not None and self.threads < 1:
+            raise ValueError(f"threads must be a positive integer (or absent: chosen by measurement), got {self.threads}")
+        if min(self.max_retries, self.checkpoint_every, self.resample_every, self.eval_every) < 0:
+            raise ValueError("max_retries, checkpoint_every, resample_every and eval_every must be >= 0")
+        if self.plateau is not None and (len(self.plateau) != 2):
+            raise ValueError(f"plateau must be [window, rel_tol], got {self.plateau!r}")
+        if self.quadrature is not None and (len(self.quadrature) != 2):
+            raise ValueError(f"quadrature must be [order, cells], got {self.quadrature!r}")
+        if self.quadrature is not None and self.resample_every:
+            raise ValueError("a quadrature rule is fixed: resample_every needs sampled points")
+        if self.init not in INITS:
+            raise ValueError(f"init must be one of {', '.join(INITS)}, got {self.init!r}")
+        if self.features not in FEATURES:
+            raise ValueError(f"features must be one of {', '.join(FEATURES)}, got {self.features!r}")
+        if self.feature_scale is not None and self.features == "sigma":
+            raise ValueError("feature_scale is for analytic features (tanh, sin, gauss), not sigma")
+        if self.feature_scale is not None and not (math.isfinite(self.feature_scale) and self.feature_scale > 0):
+            raise ValueError(f"feature_scale must be a finite number > 0, got {self.feature_scale}")
+        if not (math.isfinite(self.tol) and self.tol > 0):
+            raise ValueError(f"tol must be a finite number > 0, got {self.tol}")
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
+        if self.reference not in (None, "fem"):
+            raise ValueError(f"reference must be 'fem' (or absent), got {self.reference!r}")
+        if self.reference_tol is not None and not (0 < self.reference_tol < 1):
+            raise ValueError(f"reference_tol must be a number in (0, 1), got {self.reference_tol}")
+        if self.reference_tol is not None and self.reference is None:
+            raise ValueError("reference_tol is set but reference is not (use reference 'fem')")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RunConfig":
+        """Build from parsed JSON; unknown keys are an error, never ignored."""
+        if not isinstance(data, dict):
+            raise ValueError(f"a run config must be a JSON object, got {type(data).__name__}")
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown config key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        return cls(**data)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def stages(self) -> tuple[Stage, ...]:
+        until = Plateau(*self.plateau) if self.plateau else None
+        return parse_schedule(self.schedule, optimizer=self.optimizer, lr_decay=self.lr_decay, until=until,
+                     keep_optimizer=self.keep_optimizer, trainer=self.trainer, ridge=self.ridge)
+
+    def build_loss(self):
+        """The loss object named by ``loss`` (with ``beta`` for the Ritz energy)."""
+        return LOSSES[self.loss](self)
+
+    def build_problem(self):
+        """The registered problem (on ``mesh`` when given: problems read from a mesh file)."""
+        import problems  # the registry of named problems: a run folder names its problem (the only
+        # library module besides the CLI that imports it; tests/test_design.py)
+
+        return problems.get(self.problem, mesh=self.mesh)
+
+    def build_model(self, problem, s0: float) -> torch.nn.Module:
+        """The network of :meth:`build_net`, fed (x, |ψ(x)|) when the problem has an ``interface``
+        ψ, and wrapped as u = ĥ + φN when ``dirichlet`` is "exact"."""
+        interface = getattr(problem, "interface", None)
+        if self.features != "sigma":
+            return self._build_features(problem, interface)
+        net = self.build_net(problem.dim + (interface is not None), s0)
+        if interface is not None:  # a kink where the coefficient jumps: u = N(x, |ψ(x)|)
+            from ritzhrta.nets.interface import InterfaceNet
+
+            net = InterfaceNet(net, interface)
+        if self.init == "kinks":
+            if self.depth != 1:
+                raise ValueError("init 'kinks' places the kinks of a two-layer net (depth 1)")
+            place_kinks(net, problem.domain, seed=self.seed)
+        if self.dirichlet == "exact":
+            from ritzhrta.nets.exact_bc import ExactDirichlet
+
+            net = ExactDirichlet(net, problem)
+        return net
+
+    def _build_features(self, problem, interface) -> torch.nn.Module:
+        """A :class:`~ritzhrta.nets.features.RandomFeatureNet` on the problem's domain."""
+        from ritzhrta.nets.features import DEFAULT_SCALE, RandomFeatureNet
+
+        for bad, why in ((self.depth != 1, "depth 1"), (interface is not None, "a problem without an interface"),
+                         (self.init != "normal", "init 'normal'"), (self.dirichlet == "exact", "no exact lift")):
+            if bad:
+                raise ValueError(f"features {self.features!r} need {why} (they are one random layer on the domain)")
+        if self.dtype not in ("float32", "float64"):
+            raise ValueError(f"dtype must be float32 or float64, got {self.dtype!r}")
+        torch.manual_seed(self.seed)
+        net = RandomFeatureNet(problem.domain, self.width, self.features, self.feature_scale or DEFAULT_SCALE)
+        return net.to(device=torch.device(self.device), dtype=getattr(torch, self.dtype))
+
+    def build_net(self, dim: int, s0: float) -> torch.nn.Module:
+        torch.manual_seed(self.seed)
+        if not isinstance(self.depth, int) or self.depth < 1:
+            raise ValueError(f"depth must be an integer >= 1, got {self.depth!r}")
+        if self.depth == 1:
+            net = TwoLayerNet(dim, self.width, k=self.k, s=s0, ntk_scaling=self.ntk_scaling)
+        else:
+            net = MLP(dim, [self.width] * self.depth, k=self.k, s=s0, ntk_scaling=self.ntk_scaling)
+        if self.dtype not in ("float32", "float64"):
+            raise ValueError(f"dtype must be float32 or float64, got {self.dtype!r}")
+        return net.to(device=torch.device(self.device), dtype=getattr(torch, self.dtype))
+
+
+_TYPES = {"problem": str, "schedule": str, "loss": str, "width": int, "k": int, "depth": int, "ntk_scaling": bool,
+          "lr": (int, float), "optimizer": str, "lr_decay": str, "keep_optimizer": bool, "plateau": list,
+          "points": int, "sampling": str, "resample_every": int, "beta": (int, float), "seed": int, "device": str,
+          "dtype": str, "checkpoint_every": int, "resolution": int, "on_nan": str, "max_retries": int,
+          "trainer": str, "ridge": (int, float), "compile": bool, "eval_every": int, "dirichlet": str,
+          "quadrature": list, "threads": int, "init": str, "mesh": str, "reference": str,
+          "reference_tol": (int, float), "out": str, "features": str, "feature_scale": (int, float),
+          "tol": (int, float)}
+_OPTIONAL = {"plateau", "points", "sampling", "ridge", "beta", "quadrature", "threads", "mesh", "reference",
+             "reference_tol", "out", "feature_scale"}
+
+
+def _describe(kind) -> str:
+    return " or ".join(k.__name__ for k in kind) if isinstance(kind, tuple) else kind.__name__
+
+
+def _solve(config: RunConfig, out: Path, resume: dict | None, progress: bool, stop=None):
+    """Solve; with ``on_nan="rollback"`` a divergence restarts from the last checkpoint
+    (or the initial parameters) with the learning rate halved, at most ``max_retries`` times."""
+    problem, stages = config.build_problem(), config.stages()
+    config.build_loss().check(problem)
+    ckpt = out / "checkpoint.pt"
+    scale, retries = (resume or {}).get("lr_scale", 1.0), (resume or {}).get("rollbacks", 0)
+    while True:
+        net = config.build_model(problem, stages[0].s_at(0))
+
+        def save(state: dict) -> None:
+            check_folder(out)
+            state = {**state, "fingerprint": fingerprint(config)}
+            if ckpt.exists():  # keep the previous checkpoint too: a copy, so one valid file always exists
+                with atomic_write(out / PREVIOUS) as tmp:
+                    shutil.copyfile(ckpt, tmp)
+            save_checkpoint(ckpt, {**state, "lr_scale": scale, "rollbacks": retries})
+            _write_progress(out, config, state)
+
+        try:
+            with warnings.catch_warnings():  # printed below as one line each
+                warnings.simplefilter("ignore", UnresolvedWarning)
+                result = _solve_once(config, problem, net, stages, resume, scale, progress, save, stop)
+            for line in (result.estimate or {}).get("warnings", []):
+                print(f"ritzhrta: warning: {line}", file=sys.stderr)
+        except DivergenceError as err:
+            good = _last_finite(out, len(err.result.history))
+            if config.on_nan != "rollback" or retries >= config.max_retries:
+                _keep_only_finite(out, good)
+                result = err.result
+                result.rollbacks = retries
+                return problem, result
+            retries, scale = retries + 1, scale / 2
+            resume = good
+            print(f"ritzhrta: {err}; rollback {retries}/{config.max_retries} to step "
+                  f"{len(resume['history']['step']) if resume else 0} with lr x{scale:g}", file=sys.stderr)
+            continue
+        result.rollbacks = retries
+        return problem, result
+
+
+def fingerprint(config: RunConfig) -> str:
+    """A hash of the settings that make a run (not where or on how many threads it runs): a
+    checkpoint carries it, and resume refuses a checkpoint of another run."""
+    import hashlib
+
+    data = {k: v for k, v in config.to_dict().items() if k not in ("threads", "out")}
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+class RunFolderGone(RuntimeError):
+    """The run folder (or its config.json) disappeared while the run was writing it."""
+
+
+def check_folder(out: Path) -> None:
+    """Refuse to write into a run folder whose config.json is gone (it would be recreated half)."""
+    if not (out / "config.json").exists():
+        raise RunFolderGone(f"the run folder {out} lost its config.json during the run (deleted or moved?): "
+                            "stopping without writing anything more")
+
+
+def _solve_once(config: RunConfig, problem, net, stages, resume, scale, progress, save, stop) -> Result:
+    return solve(problem, net, stages, loss=config.build_loss(), lr=config.lr, points=config.points,
+                 sampling=config.sampling, resample_every=config.resample_every, seed=config.seed,
+                 progress=progress, checkpoint=save, checkpoint_every=config.checkpoint_every, resume=resume,
+                 lr_scale=scale, compile=config.compile, eval_every=config.eval_every,
+                 quadrature=tuple(config.quadrature) if config.quadrature else None, tol=config.tol,
+                 callback=(lambda info: stop.is_set()) if stop is not None else None)
+
+
+PREVIOUS = "checkpoint.prev.pt"
+
+
+def _write_progress(out: Path, config: RunConfig, state: dict) -> None:
+    """history.csv and a summary with status "running" at every checkpoint, to watch a run."""
+    history = History.from_dict(state["history"])
+    with atomic_write(out / "history.csv") as tmp:
+        history.write_csv(tmp)
+    _write_json(out / "summary.json", {"problem": config.problem, "status": "running", "steps": len(history),
+                                       "stage": state["stage"], "last_loss": history.loss[-1] if len(history) else None,
+                                       "best_loss": min(history.loss) if len(history) else None,
+                                       "config": config.to_dict()})
+
+
+def latest_checkpoint(out: Path) -> tuple[dict, str | None]:
+    """The state of the newest readable checkpoint of a run folder that belongs to its
+    config.json (same :func:`fingerprint`), and a note when checkpoint.pt was unreadable,
+    missing or another run's and checkpoint.prev.pt was used instead."""
+    out = Path(out)
+    state, note = _newest_checkpoint(out)
+    expected = fingerprint(read_config(out))
+    if state.get("fingerprint", expected) == expected:
+        return state, note
+    prev = out / PREVIOUS
+    if note is None and prev.exists():
+        try:
+            older = load_checkpoint(prev)
+        except ValueError:
+            older = {}
+        if older.get("fingerprint", expected) == expected:
+            return older, (f"checkpoint.pt belongs to another run; resuming from {PREVIOUS} "
+                           f"(step {len(older['history']['step'])})")
+    raise ValueError(f"the checkpoint in {out} belongs to another run (its settings differ from config.json): "
+                     "refusing to resume from it")
+
+
+def _newest_checkpoint(out: Path) -> tuple[dict, str | None]:
+    path, prev = out / "checkpoint.pt", out / PREVIOUS
+    if not path.exists() and not prev.exists():
+        raise ValueError(f"{out} has no checkpoint.pt to resume from")
+    if path.exists():
+        try:
+            return load_checkpoint(path), None
+        except ValueError as err:
+            if not prev.exists():
+                raise
+            reason = str(err).split(":")[0]
+    else:
+        reason = "checkpoint.pt is missing"
+    state = load_checkpoint(prev)  # raises ValueError if this one is broken too
+    return state, f"{reason}; resuming from {PREVIOUS} (step {len(state['history']['step'])})"
+
+
+class Interrupt:
+    """While active, SIGINT and SIGTERM ask the run to stop after the current step (the
+    solve's callback returns True, a checkpoint is written); a second signal raises
+    KeyboardInterrupt at once."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.event, self.previous = threading.Event(), {}
+
+    def is_set(self) -> bool:
+        return self.event.is_set()
+
+    def _handler(self, signum, frame) -> None:
+        if self.event.is_set():
+            raise KeyboardInterrupt
+        self.event.set()
+
+    def __enter__(self) -> "Interrupt":
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self.previous[sig] = signal.signal(sig, self._handler)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import signal
+
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+
+
+def _last_finite(out: Path, finite_steps: int) -> dict | None:
+    """The newest checkpoint whose parameters are known to have a finite loss.
+
+    A checkpoint after step t holds θ_t, whose loss is first computed at step t + 1; a
+    run that diverged at step T = finite_steps + 1 can trust checkpoints with t ≤ T − 2.
+    """
+    for name in ("checkpoint.pt", PREVIOUS):
+        path = out / name
+        if path.exists():
+            state = load_checkpoint(path)
+            if len(state["history"]["step"]) <= finite_steps - 1:
+                return state
+    return None
+
+
+def _keep_only_finite(out: Path, good: dict | None) -> None:
+    """Leave checkpoint.pt holding the last finite state (or no checkpoint at all)."""
+    ckpt = out / "checkpoint.pt"
+    if good is None:
+        ckpt.unlink(missing_ok=True)
+    elif ckpt.exists() and len(load_checkpoint(ckpt)["history"]["step"]) != len(good["history"]["step"]):
+        save_checkpoint(ckpt, good)
+    (out / PREVIOUS).unlink(missing_ok=True)
+
+
+def apply_threads(config: RunConfig, hint: bool = True) -> tuple[int, float]:
+    """Set torch's intra-op threads: ``config.threads`` or :func:`default_threads` for this
+    problem size and the load now; with ``hint``, one line on stderr when the machine is busy.
+    Returns (threads, load average at start)."""
+    load = machine_load()
+    problem = config.build_problem()
+    if config.quadrature:
+        order, cells = config.quadrature
+        points = (order * cells) ** problem.dim
+    else:
+        points = config.points or problem.points
+    threads = config.threads or default_threads(config.width, points, load=load)
+    cores = os.cpu_count() or 1
+    if hint and load > cores - 1 and cores > 1:
+        advice = (f"{threads} threads on a busy machine ran up to 2.8x slower than 1 in our measurement; "
+                  "consider --threads 1") if threads > 1 else "running on 1 thread; steps will be slower than idle"
+        print(f"ritzhrta: the machine is busy (load {load:.1f} on {cores} cores): {advice}", file=sys.stderr)
+    torch.set_num_threads(threads)
+    return threads, load
+
+
+def run(config: RunConfig, out: str | os.PathLike, progress: bool = True, outputs: bool = True) -> Result:
+    """Solve as configured and write the run folder ``out`` (created if needed)."""
+    out = Path(out)
+    with run_folder_lock(out):
+        threads, load = apply_threads(config, hint=progress)  # the hint goes with the progress display
+        for name in FILES:  # an older run's outputs go before anything new is written (--force)
+            (out / name).unlink(missing_ok=True)
+        _write_json(out / "config.json", {**config.to_dict(), "threads": threads})  # resume keeps the threads
+        return _finish(config, out, None, progress, outputs, threads, load)
+
+
+def _finish(config: RunConfig, out: Path, state: dict | None, progress: bool, outputs: bool, threads: int,
+            load: float) -> Result:
+    """Solve (SIGINT/SIGTERM stop it after the current step, with a checkpoint) and write the
+    outputs; on any other way out, summary.json says "interrupted" or "failed" with the reason."""
+    try:
+        with Interrupt() as stop:
+            problem, result = _solve(config, out, state, progress, stop)
+        result.threads, result.load_at_start = threads, load
+        if stop.is_set() and result.status == "stopped":
+            result.status = "interrupted"
+        write_outputs(out, config, problem, result, plots=outputs and result.status != "interrupted")
+    except KeyboardInterrupt:
+        mark_status(out, config, "interrupted", "stopped by a signal before the run's outputs were written")
+        raise
+    except BaseException as err:
+        mark_status(out, config, "failed", f"{type(err).__name__}: {err}")
+        raise
+    return result
+
+
+def resume_run(out: str | os.PathLike, progress: bool = True, outputs: bool = True) -> Result:
+    """Continue the run in ``out`` from its last checkpoint and rewrite its outputs."""
+    out = Path(out)
+    with run_folder_lock(out):
+        config = read_config(out)
+        state, note = latest_checkpoint(out)  # a kill between the two copies can leave only the previous one
+        if note:
+            print(f"ritzhrta: {note}", file=sys.stderr)
+        threads, load = apply_threads(config, hint=progress)
+        return _finish(config, out, state, progress, outputs, threads, load)
+
+
+def read_config(out: Path) -> RunConfig:
+    path = Path(out) / "config.json"
+    if not path.exists():
+        raise ValueError(f"{out} is not a run folder (no config.json)")
+    return config_file(path)
+
+
+def config_file(path: str | os.PathLike) -> RunConfig:
+    """Read a JSON or TOML (``.toml``) config file as data (never evaluated)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"config file {path} does not exist")
+    text = path.read_text()
+    try:
+        if path.suffix == ".toml":
+            try:
+                import tomllib
+            except ImportError:  # Python 3.10
+                raise ValueError("TOML config files need Python >= 3.11; use a JSON file") from None
+            data = tomllib.loads(text)
+        else:
+            data = json.loads(text)
+    except ValueError as err:  # JSONDecodeError and TOMLDecodeError are ValueErrors
+        raise ValueError(f"{path} is not valid {'TOML' if path.suffix == '.toml' else 'JSON'}: {err}") from None
+    return RunConfig.from_dict(data)
+
+
+def load_run(out: str | os.PathLike):
+    """(config, problem, net with the checkpoint's parameters, history) of a run folder."""
+    out = Path(out)
+    config = read_config(out)
+    if not (out / "checkpoint.pt").exists():
+        raise ValueError(f"{out} has no checkpoint.pt")
+    state = load_checkpoint(out / "checkpoint.pt")
+    problem = config.build_problem()
+    net = config.build_model(problem, config.stages()[0].s_at(0))
+    net.load_state_dict(state["net"])
+    return config, problem, net, History.from_dict(state["history"])
+
+
+def write_outputs(out: Path, config: RunConfig, problem, result: Result, plots: bool = True) -> None:
+    """summary.json, history.csv and (with ``plots``) loss.png, solution.png, solution.vtu.
+    With ``reference="fem"`` the FEM reference is computed first and its errors, facts and
+    field go into the summary, the plot and the VTK file."""
+    check_folder(out)
+    summary = {"problem": config.problem, "loss": config.loss, "schedule": config.schedule,
+               "network": repr(result.net), "config": config.to_dict(), "torch": torch.__version__,
+               "threads": getattr(result, "threads", torch.get_num_threads()),
+               "load_average_at_start": getattr(result, "load_at_start", None), "machine": platform.machine(),
+               "rollbacks": getattr(result, "rollbacks", 0), "settings_not_used": unused_settings(config),
+               **result.summary()}
+    reference = None
+    if config.reference == "fem" and len(result.history) and result.status in ("finished", "stopped"):
+        from ritzhrta.reference.fem import DEFAULT_TOL, fem_reference, reference_errors
+
+        reference = fem_reference(problem, tol=config.reference_tol or DEFAULT_TOL)
+        result.reference_errors = reference_errors(result.net, reference)
+        summary["reference"] = reference.summary()
+        summary["errors_vs_reference"] = result.reference_errors
+    with atomic_write(out / "history.csv") as tmp:
+        result.history.write_csv(tmp)
+    if problem.dim > 3:  # VTK and plots of the field exist for 1D-3D (ritzhrta.geometry.meshing.check_drawable)
+        summary["outputs_not_written"] = "solution.png, solution.vtu: VTK and plots are for 1D-3D domains"
+        if plots and len(result.history):
+            from ritzhrta.outputs.plotting import plot_history
+
+            plot_history(result.history, out / "loss.png", title=f"{config.problem}: {config.loss} loss")
+    elif plots and len(result.history):
+        from ritzhrta.outputs.plotting import plot_history, plot_solution
+
+        plot_history(result.history, out / "loss.png", title=f"{config.problem}: {config.loss} loss")
+        resolution = config.resolution if problem.dim < 3 else min(config.resolution, 40)
+        plot_solution(result.net, problem, out / "solution.png", resolution=config.resolution, reference=reference)
+        write_vtk(out / "solution.vtu", result.net, problem=problem, resolution=resolution, reference=reference,
+                  indicator=getattr(result, "estimate_net", None))
+    _write_json(out / "summary.json", summary)  # last: "finished" only once every output is written
+
+
+_GRADIENT_SETTINGS = ("lr", "optimizer", "lr_decay", "keep_optimizer", "plateau", "resample_every", "compile")
+
+
+def unused_settings(config: RunConfig) -> dict:
+    """The settings in config.json that this run's trainer and loss do not read (each has a
+    value because config.json keeps one schema): listed so that nobody reads them as applied."""
+    unused = []
+    if all(st.trainer != "gradient" for st in config.stages()):
+        unused += list(_GRADIENT_SETTINGS)
+    if config.loss != "ritz":
+        unused += ["dirichlet", "beta"]
+    if config.features != "sigma":
+        unused += ["k", "ntk_scaling", "init"]
+    return {name: getattr(config, name) for name in unused}
+
+
+def mark_status(out: Path, config: RunConfig, status: str, message: str) -> None:
+    """Write ``status`` ("failed", "interrupted") and ``message`` into summary.json, keeping what
+    it already holds (the progress of the last checkpoint); a folder that is gone is left gone."""
+    path = out / "summary.json"
+    if not out.is_dir():
+        return
+    try:
+        summary = json.loads(path.read_text()) if path.exists() else {}
+    except (OSError, ValueError):
+        summary = {}
+    summary.setdefault("problem", config.problem)
+    summary.setdefault("config", config.to_dict())
+    summary.update(status=status, message=message, checkpoint=(out / "checkpoint.pt").exists())
+    try:
+        _write_json(path, summary)
+    except OSError:
+        pass  # the disk that failed the run may refuse this too; the exit code still says it
+
+
+def _write_json(path: Path, data) -> None:
+    with atomic_write(path) as tmp:
+        Path(tmp).write_text(json.dumps(data, indent=2, default=str) + "\n")
