@@ -350,3 +350,10 @@ def test_a_new_domain_is_one_file_and_one_registry_line(monkeypatch, tmp_path):
     assert summary["errors"]["h1"] < 1e-6 and summary["errors_vs_reference"]["h1"] < 0.05, summary["reference"]
     assert 0 < summary["reference"]["estimated_rel_energy_error"] < 0.05  # from energies that drop
     assert len(meshio.read(out / "solution.vtu").points) > 100 and (out / "solution.png").exists()
+
+
+def test_the_readme_lists_exactly_the_top_level_exports():
+    text = (ROOT / "README.md").read_text()
+    match = re.search(r"`ritzhrta` exports (\d+) names: `([^`]+)`", text)
+    names = match.group(2).split()
+    assert sorted(names) == sorted(n for n in ritzhrta.__all__ if n != "__version__") and int(match.group(1)) == len(names)
