@@ -169,9 +169,9 @@ def test_the_library_core_does_not_import_the_problems_package():
     """Only the CLI and the run folder (which names its problem) look problems up by name."""
     pattern = re.compile(r"^\s*(import problems|from problems)", re.M)
     offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "ritzhrta").rglob("*.py") if pattern.search(p.read_text())
-                 and p.parent.name != "cli" and p.name != "runs.py"]
+                 and p.parent.name != "cli" and p.name != "config.py"]
     assert offenders == []
-    assert not re.search(r"^import problems", (ROOT / "ritzhrta" / "outputs" / "runs.py").read_text(), re.M)
+    assert not re.search(r"^import problems", (ROOT / "ritzhrta" / "outputs" / "config.py").read_text(), re.M)
 
 
 def test_subpackages_re_export_what_their_modules_offer():
@@ -357,3 +357,27 @@ def test_the_readme_lists_exactly_the_top_level_exports():
     match = re.search(r"`ritzhrta` exports (\d+) names: `([^`]+)`", text)
     names = match.group(2).split()
     assert sorted(names) == sorted(n for n in ritzhrta.__all__ if n != "__version__") and int(match.group(1)) == len(names)
+
+
+def test_run_options_are_declared_once():
+    """Issue 22: the parser, the reading of the options, config.json and the checks follow from
+    RunConfig's fields; every field with a flag is on the command line with its choices."""
+    import dataclasses
+
+    from ritzhrta.cli.main import build_parser
+    from ritzhrta.outputs.config import RunConfig, given_options, run_options
+
+    solve_parser = build_parser()._subparsers._group_actions[0].choices["solve"]
+    actions = {a.dest: a for a in solve_parser._actions}
+    for f in run_options():
+        assert f.name in actions, f.name
+        choices = f.metadata["choices"]
+        if choices is not None:
+            assert list(actions[f.name].choices) == list(choices() if callable(choices) else choices), f.name
+    names = {f.name for f in dataclasses.fields(RunConfig)}
+    assert names - {f.name for f in run_options()} == {"problem", "schedule", "out"}
+    args = solve_parser.parse_args(["x", "--quadrature", "6:12", "--width", "7", "--standard-scaling"])
+    assert given_options(args) == {"quadrature": [6, 12], "width": 7, "ntk_scaling": False}
+    for key, bad in (("width", 0), ("optimizer", "adamw"), ("sampling", "lattice"), ("lr", "x")):
+        with pytest.raises(ValueError, match=key):
+            RunConfig(problem="p", **{key: bad})

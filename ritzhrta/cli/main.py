@@ -21,13 +21,10 @@ import problems
 from ritzhrta import __version__
 from ritzhrta.cli import studies as cli_studies
 from ritzhrta.cli.usage import UsageError, usage
-from ritzhrta.geometry.domains import METHODS
-from ritzhrta.forms.losses import DIRICHLET
-from ritzhrta.nets.networks import INITS
-from ritzhrta.training.routes import GALERKIN_ROUTE, RESIDUAL_ROUTE
-from ritzhrta.outputs.runs import FEATURES, LOSSES, RunConfig, config_file, latest_checkpoint, load_run, read_config, resume_run, run
+from ritzhrta.outputs.config import GRADIENT_ONLY, ROUTE_OPTIONS, add_options, given_options
+from ritzhrta.outputs.runs import RunConfig, config_file, latest_checkpoint, load_run, read_config, resume_run, run
 from ritzhrta import trainers
-from ritzhrta.schedule import LR_DECAYS, OPTIMIZERS, PRESETS, format_schedule, parse_schedule
+from ritzhrta.schedule import PRESETS, format_schedule, parse_schedule
 
 DEFAULT_STEPS = 6000
 EXIT_USAGE, EXIT_DIVERGED, EXIT_FAILED, EXIT_INTERRUPTED = 2, 3, 4, 130
@@ -50,76 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("problem", nargs="?", help="a name from `ritzhrta problems`")
     p.add_argument("--resume", type=Path, metavar="DIR", help="continue the run in DIR from its checkpoint")
     p.add_argument("--config", type=Path, metavar="FILE", help="all settings from a JSON or TOML file")
-    p.add_argument("--on-nan", choices=("stop", "rollback"), default=d.on_nan,
-                   help="on a NaN loss: stop (exit 3), or roll back to the last checkpoint with half the lr")
-    p.add_argument("--max-retries", type=int, default=d.max_retries, help="rollbacks before giving up")
-    p.add_argument("--loss", choices=sorted(LOSSES), help="default: ritz with the galerkin trainer, else h1")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--schedule", help="stages 's:steps,...', ramps 'a-b:steps' from a at the stage's first step to b at its last (e.g. 0.5:3000,1:13000)")
     group.add_argument("--preset", choices=sorted(PRESETS), help="ready ladder (default: homotopy)")
     p.add_argument("--steps", type=int, help=f"total steps of a --preset (default {DEFAULT_STEPS})")
-    p.add_argument("--width", type=int, help=f"default: {RESIDUAL_ROUTE['width']} in 2D / 800 in 3D (residual "
-                   f"route), {GALERKIN_ROUTE['width']} (--loss ritz), 80 (gauss-newton), 200 (alternating), "
-                   f"{d.width} (adam)")
-    p.add_argument("--k", type=int, help=f"power of σ_s^k (default: {GALERKIN_ROUTE['k']} galerkin, 1 alternating, "
-                   f"{d.k} others)")
-    p.add_argument("--depth", type=int, default=d.depth, help="hidden layers (1: two-layer net)")
-    p.add_argument("--standard-scaling", action="store_true", help="γ = 0 instead of the NTK scaling γ = 1")
-    p.add_argument("--lr", type=float, help=f"default {d.lr}")
-    p.add_argument("--optimizer", choices=OPTIMIZERS, help=f"default {d.optimizer}")
-    p.add_argument("--lr-decay", choices=LR_DECAYS, help=f"per stage (default {d.lr_decay})")
-    p.add_argument("--keep-optimizer", action="store_true", help="keep optimizer state across stages")
-    p.add_argument("--trainer", choices=("gradient",) + trainers.names() + ("adam",),
-                   help="default: galerkin for PDE problems (one float64 output solve of the Ritz energy on "
-                        "σ^5 features), adam for function approximation; adam = gradient (the paper's HRTA "
-                        "with Adam); alternating: exact least-squares solves of both layers (two-layer, k = 1)")
-    p.add_argument("--ridge", type=float, default=d.ridge,
-                   help="relative ridge of the least-squares solves (default: measured per trainer: 0 with an SVD "
-                        "cut-off for the residual loss, 1e-13 (k >= 4) or 1e-11 for galerkin/gauss-newton, 1e-6 for "
-                        "alternating and in-loop refits; ritzhrta.training.lstsq)")
-    p.add_argument("--compile", action="store_true", help="torch.compile each step (pays off for long runs)")
-    p.add_argument("--eval-every", type=int, default=d.eval_every, metavar="N",
-                   help="record the relative errors every N steps (history.csv, loss.png)")
-    p.add_argument("--plateau", metavar="WINDOW:TOL", help="end a stage early on a loss plateau, e.g. 500:0.05")
-    p.add_argument("--points", type=int, help="interior training points (default: the problem's)")
-    p.add_argument("--sampling", choices=METHODS, help="default: the problem's")
-    p.add_argument("--resample-every", type=int, default=0, metavar="N")
-    p.add_argument("--beta", type=float, default=d.beta,
-                   help="Dirichlet weight of the Ritz energy (default: 100 for the penalty, automatic for Nitsche)")
-    p.add_argument("--dirichlet", choices=DIRICHLET,
-                   help="Dirichlet data in the Ritz energy: penalty (O(1/β) error), Nitsche (consistent) or "
-                        "exact (u = ĥ + φ·N, ĥ from boundary values only; boxes, disks, polygons, 2D meshes). Default "
-                        "with the galerkin trainer and --loss ritz: exact on boxes, disks and 2D meshes, nitsche on "
-                        "polygons and analytic features; penalty with the other trainers. The residual loss has "
-                        "boundary rows of its own and ignores it")
-    p.add_argument("--quadrature", metavar="ORDER:CELLS",
-                   help="train on the domain's Gauss rule (default for the galerkin/gauss-newton trainers)")
-    p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--init", choices=INITS,
-                   help="hidden layer: normal (all N(0, 1), the paper) or kinks (b_j = −w_j·c_j, c_j uniform in the "
-                        "domain: a better-conditioned random layer for the galerkin trainer). Default: kinks on mesh "
-                        "domains with the galerkin trainer, else normal")
-    p.add_argument("--features", choices=FEATURES,
-                   help="hidden layer: sigma (σ_s^k, the paper's) or an analytic random layer (tanh, sin, gauss; "
-                        "galerkin trainer). Default: gauss for 2D/3D PDE problems on boxes, disks and polygons (the "
-                        "residual route), else sigma")
-    p.add_argument("--feature-scale", type=float, metavar="SCALE",
-                   help="spread of analytic features' weights in units of 1/L (L: the domain's size; default 2)")
-    p.add_argument("--tol", type=float, default=d.tol,
-                   help="warn when the estimated relative H¹ error exceeds TOL (default %(default)g)")
-    p.add_argument("--mesh", metavar="FILE",
-                   help="solve a mesh problem (plate-hole, part3d) on another mesh file with the same boundary tags")
-    p.add_argument("--reference", choices=("fem",),
-                   help="also compute a P2 finite-element reference (scikit-fem) and report the errors against it")
-    p.add_argument("--reference-tol", type=float, metavar="TOL",
-                   help="estimated relative energy error at which the FEM reference stops refining (default 1e-3)")
-    p.add_argument("--device", default=d.device, help="cpu, cuda, cuda:N")
-    p.add_argument("--dtype", choices=("float32", "float64"),
-                   help=f"default: {GALERKIN_ROUTE['dtype']} (galerkin), {d.dtype} (others)")
-    p.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every, metavar="N")
-    p.add_argument("--resolution", type=int, default=d.resolution, help="mesh resolution of plots and VTK")
-    p.add_argument("--threads", type=int,
-                   help="torch threads (default: 1 for small problems or a busy machine, else all cores; measured)")
+    add_options(p)  # every run option, declared once in ritzhrta.outputs.config.RunConfig
     p.add_argument("--out", type=Path, help="run folder (default runs/PROBLEM)")
     p.add_argument("--force", action="store_true", help="overwrite a non-empty run folder")
     p.add_argument("--no-progress", action="store_true")
@@ -139,20 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _pair(text: str | None, flag: str, form: str, kinds: tuple) -> list | None:
-    """Parse "A:B" (e.g. --plateau 500:0.05, --quadrature 6:12) into [kinds[0](A), kinds[1](B)]."""
-    if not text:
-        return None
-    try:
-        first, second = text.split(":")
-        return [kinds[0](first), kinds[1](second)]
-    except ValueError:
-        raise UsageError(f"{flag} expects {form}, got {text!r}") from None
-
-
 # Options that only mean something for gradient training (Adam/SGD steps).
-_GRADIENT_ONLY = ("preset", "steps", "lr", "optimizer", "lr_decay", "keep_optimizer", "compile", "plateau",
-                  "resample_every")
+_GRADIENT_ONLY = ("preset", "steps") + GRADIENT_ONLY
 
 
 def _route(args) -> dict:
@@ -176,18 +96,12 @@ def _route(args) -> dict:
     if args.trainer == "adam" and args.optimizer not in (None, "adam"):
         raise UsageError(f"--trainer adam and --optimizer {args.optimizer} disagree; use --trainer gradient "
                          f"--optimizer {args.optimizer}")
-    return choose(problem, trainer=trainer, loss=args.loss, width=args.width, k=args.k, dtype=args.dtype,
-                  dirichlet=args.dirichlet, init=args.init, features=args.features, feature_scale=args.feature_scale)
-
-
-def _given(value, name: str):
-    """An option's value, or RunConfig's default when it was left out."""
-    return getattr(RunConfig(problem=""), name) if value is None else value
+    return choose(problem, trainer=trainer, **{name: getattr(args, name) for name in ROUTE_OPTIONS if name != "trainer"})
 
 
 def config_from_args(args) -> RunConfig:
-    """The :class:`RunConfig` described by ``solve`` arguments (see :func:`_route` for the
-    defaults that depend on the trainer and the problem)."""
+    """The :class:`RunConfig` described by ``solve`` arguments: the options given, the route's
+    choices for those left out (:func:`_route`), RunConfig's defaults for the rest."""
     route = _route(args)
     if args.schedule is not None:
         if args.steps is not None:
@@ -197,21 +111,19 @@ def config_from_args(args) -> RunConfig:
         schedule = route["default_schedule"]
     else:
         schedule = format_schedule(PRESETS[args.preset or "homotopy"](DEFAULT_STEPS if args.steps is None else args.steps))
-    _check_device(args.device)
-    config = RunConfig(problem=args.problem, schedule=schedule, loss=route["loss"], width=route["width"], k=route["k"],
-                       depth=args.depth, ntk_scaling=not args.standard_scaling, lr=_given(args.lr, "lr"), optimizer=_given(args.optimizer, "optimizer"),
-                       lr_decay=_given(args.lr_decay, "lr_decay"), keep_optimizer=args.keep_optimizer, plateau=_pair(args.plateau, "--plateau", "WINDOW:TOL such as 500:0.05", (int, float)),
-                       points=args.points, sampling=args.sampling, resample_every=args.resample_every,
-                       beta=args.beta, seed=args.seed, device=args.device, dtype=route["dtype"],
-                       checkpoint_every=args.checkpoint_every, resolution=args.resolution, on_nan=args.on_nan,
-                       max_retries=args.max_retries, trainer=route["trainer"], ridge=args.ridge, compile=args.compile,
-                       eval_every=args.eval_every, dirichlet=route["dirichlet"], quadrature=_pair(args.quadrature, "--quadrature", "ORDER:CELLS such as 6:12", (int, int)),
-                       threads=args.threads, init=route["init"],
-                       mesh=str(Path(args.mesh).resolve()) if args.mesh else None, reference=args.reference,
-                       reference_tol=args.reference_tol, features=route["features"],
-                       feature_scale=route["feature_scale"], tol=args.tol)
+    given = _given(args)
+    _check_device(given.get("device", "cpu"))
+    chosen = {key: value for key, value in route.items() if key != "default_schedule"}
+    config = RunConfig(problem=args.problem, schedule=schedule, **{**given, **chosen})
     validate(config)
     return config
+
+
+def _given(args) -> dict:
+    try:
+        return given_options(args)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
 
 
 def validate(config: RunConfig) -> None:

@@ -7,228 +7,29 @@ written by :func:`run`, continued by :func:`resume_run`, re-read by :func:`load_
 """
 from __future__ import annotations
 
-import dataclasses
 import json
-import math
 import os
 import platform
 import shutil
 import sys
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import torch
 
 from ritzhrta.outputs.lock import run_folder_lock
 from ritzhrta.outputs.io import atomic_write, load_checkpoint, save_checkpoint, write_vtk
-from ritzhrta.forms.losses import DEFAULT_BETA, H1Loss, L2Loss, RitzLoss
 from ritzhrta.training.estimate import UnresolvedWarning
-from ritzhrta.forms.residual import ResidualLoss
-from ritzhrta.nets.networks import INITS, MLP, TwoLayerNet, place_kinks
 from ritzhrta.outputs.results import History, Result
-from ritzhrta.schedule import PRESETS, Plateau, Stage, format_schedule, parse_schedule
 from ritzhrta.training.solver import DivergenceError, solve
 from ritzhrta.training.threads import default_threads, machine_load
 
 __all__ = ["RunConfig", "run", "resume_run", "load_run", "write_outputs", "config_file", "FILES", "LOSSES"]
 
-# The one place where a loss is named: config files and the CLI say "h1", the library gets an object.
-LOSSES = {"h1": lambda config: H1Loss(), "l2": lambda config: L2Loss(),
-          "ritz": lambda config: RitzLoss(beta=config.beta if config.beta is not None else
-                                          (None if config.dirichlet == "nitsche" else DEFAULT_BETA),
-                                          dirichlet=config.dirichlet),
-          "residual": lambda config: ResidualLoss()}
-FEATURES = ("sigma", "tanh", "sin", "gauss")  # sigma: σ_s^k (the paper's); the others: ritzhrta.nets.features
+from ritzhrta.outputs.config import FEATURES, LOSSES, RunConfig  # noqa: E402,F401  (declared there; re-exported)
 
 FILES = ("config.json", "summary.json", "history.csv", "loss.png", "solution.png", "solution.vtu", "checkpoint.pt",
          "checkpoint.prev.pt")
-
-
-@dataclass(frozen=True)
-class RunConfig:
-    """The settings of a run; ``schedule`` is the text form (see :func:`ritzhrta.parse`)."""
-
-    problem: str
-    schedule: str = field(default_factory=lambda: format_schedule(PRESETS["homotopy"](6000)))
-    loss: str = "h1"
-    width: int = 1000
-    k: int = 3
-    depth: int = 1
-    ntk_scaling: bool = True
-    lr: float = 1e-3
-    optimizer: str = "adam"
-    lr_decay: str = "none"
-    keep_optimizer: bool = False
-    plateau: list | None = None
-    points: int | None = None
-    sampling: str | None = None
-    resample_every: int = 0
-    beta: float | None = None
-    dirichlet: str = "penalty"
-    quadrature: list | None = None
-    seed: int = 0
-    device: str = "cpu"
-    dtype: str = "float32"
-    checkpoint_every: int = 1000
-    resolution: int = 150
-    on_nan: str = "stop"
-    max_retries: int = 3
-    trainer: str = "gradient"
-    ridge: float | None = None
-    compile: bool = False
-    eval_every: int = 0
-    threads: int | None = None
-    init: str = "normal"
-    mesh: str | None = None
-    reference: str | None = None
-    reference_tol: float | None = None
-    out: str | None = None
-    features: str = "sigma"
-    feature_scale: float | None = None
-    tol: float = 1e-2
-
-    def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):
-            value, kind = getattr(self, f.name), _TYPES[f.name]
-            if value is None and f.name in _OPTIONAL:
-                continue
-            ok = isinstance(value, kind) and not (isinstance(value, bool) and kind in (int, (int, float)))
-            if not ok:
-                raise ValueError(f"config key {f.name!r} must be {_describe(kind)}, got {value!r}")
-        if self.on_nan not in ("stop", "rollback"):
-            raise ValueError(f"on_nan must be 'stop' or 'rollback', got {self.on_nan!r}")
-        for name in ("points", "width", "k", "depth", "resolution"):
-            value = getattr(self, name)
-            if value is not None and value < (2 if name == "resolution" else 1):
-                raise ValueError(f"{name} must be a positive integer{' >= 2' if name == 'resolution' else ''}, "
-                                 f"got {value}")
-        for name in ("beta", "lr", "ridge"):
-            value = getattr(self, name)
-            if value is not None and not (math.isfinite(value) and (value > 0 or (name == "ridge" and value == 0))):
-                raise ValueError(f"{name} must be a finite number > 0, got {value}")
-        if self.threads is not None and self.threads < 1:
-            raise ValueError(f"threads must be a positive integer (or absent: chosen by measurement), got {self.threads}")
-        if min(self.max_retries, self.checkpoint_every, self.resample_every, self.eval_every) < 0:
-            raise ValueError("max_retries, checkpoint_every, resample_every and eval_every must be >= 0")
-        if self.plateau is not None and (len(self.plateau) != 2):
-            raise ValueError(f"plateau must be [window, rel_tol], got {self.plateau!r}")
-        if self.quadrature is not None and (len(self.quadrature) != 2):
-            raise ValueError(f"quadrature must be [order, cells], got {self.quadrature!r}")
-        if self.quadrature is not None and self.resample_every:
-            raise ValueError("a quadrature rule is fixed: resample_every needs sampled points")
-        if self.init not in INITS:
-            raise ValueError(f"init must be one of {', '.join(INITS)}, got {self.init!r}")
-        if self.features not in FEATURES:
-            raise ValueError(f"features must be one of {', '.join(FEATURES)}, got {self.features!r}")
-        if self.feature_scale is not None and self.features == "sigma":
-            raise ValueError("feature_scale is for analytic features (tanh, sin, gauss), not sigma")
-        if self.feature_scale is not None and not (math.isfinite(self.feature_scale) and self.feature_scale > 0):
-            raise ValueError(f"feature_scale must be a finite number > 0, got {self.feature_scale}")
-        if not (math.isfinite(self.tol) and self.tol > 0):
-            raise ValueError(f"tol must be a finite number > 0, got {self.tol}")
-        if self.loss not in LOSSES:
-            raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
-        if self.reference not in (None, "fem"):
-            raise ValueError(f"reference must be 'fem' (or absent), got {self.reference!r}")
-        if self.reference_tol is not None and not (0 < self.reference_tol < 1):
-            raise ValueError(f"reference_tol must be a number in (0, 1), got {self.reference_tol}")
-        if self.reference_tol is not None and self.reference is None:
-            raise ValueError("reference_tol is set but reference is not (use reference 'fem')")
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "RunConfig":
-        """Build from parsed JSON; unknown keys are an error, never ignored."""
-        if not isinstance(data, dict):
-            raise ValueError(f"a run config must be a JSON object, got {type(data).__name__}")
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown config key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-        return cls(**data)
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    def stages(self) -> tuple[Stage, ...]:
-        until = Plateau(*self.plateau) if self.plateau else None
-        return parse_schedule(self.schedule, optimizer=self.optimizer, lr_decay=self.lr_decay, until=until,
-                     keep_optimizer=self.keep_optimizer, trainer=self.trainer, ridge=self.ridge)
-
-    def build_loss(self):
-        """The loss object named by ``loss`` (with ``beta`` for the Ritz energy)."""
-        return LOSSES[self.loss](self)
-
-    def build_problem(self):
-        """The registered problem (on ``mesh`` when given: problems read from a mesh file)."""
-        import problems  # the registry of named problems: a run folder names its problem (the only
-        # library module besides the CLI that imports it; tests/test_design.py)
-
-        return problems.get(self.problem, mesh=self.mesh)
-
-    def build_model(self, problem, s0: float) -> torch.nn.Module:
-        """The network of :meth:`build_net`, fed (x, |ψ(x)|) when the problem has an ``interface``
-        ψ, and wrapped as u = ĥ + φN when ``dirichlet`` is "exact"."""
-        interface = getattr(problem, "interface", None)
-        if self.features != "sigma":
-            return self._build_features(problem, interface)
-        net = self.build_net(problem.dim + (interface is not None), s0)
-        if interface is not None:  # a kink where the coefficient jumps: u = N(x, |ψ(x)|)
-            from ritzhrta.nets.interface import InterfaceNet
-
-            net = InterfaceNet(net, interface)
-        if self.init == "kinks":
-            if self.depth != 1:
-                raise ValueError("init 'kinks' places the kinks of a two-layer net (depth 1)")
-            place_kinks(net, problem.domain, seed=self.seed)
-        if self.dirichlet == "exact":
-            from ritzhrta.nets.exact_bc import ExactDirichlet
-
-            net = ExactDirichlet(net, problem)
-        return net
-
-    def _build_features(self, problem, interface) -> torch.nn.Module:
-        """A :class:`~ritzhrta.nets.features.RandomFeatureNet` on the problem's domain."""
-        from ritzhrta.nets.features import DEFAULT_SCALE, RandomFeatureNet
-
-        for bad, why in ((self.depth != 1, "depth 1"), (interface is not None, "a problem without an interface"),
-                         (self.init != "normal", "init 'normal'"), (self.dirichlet == "exact", "no exact lift")):
-            if bad:
-                raise ValueError(f"features {self.features!r} need {why} (they are one random layer on the domain)")
-        if self.dtype not in ("float32", "float64"):
-            raise ValueError(f"dtype must be float32 or float64, got {self.dtype!r}")
-        torch.manual_seed(self.seed)
-        net = RandomFeatureNet(problem.domain, self.width, self.features, self.feature_scale or DEFAULT_SCALE)
-        return net.to(device=torch.device(self.device), dtype=getattr(torch, self.dtype))
-
-    def build_net(self, dim: int, s0: float) -> torch.nn.Module:
-        torch.manual_seed(self.seed)
-        if not isinstance(self.depth, int) or self.depth < 1:
-            raise ValueError(f"depth must be an integer >= 1, got {self.depth!r}")
-        if self.depth == 1:
-            net = TwoLayerNet(dim, self.width, k=self.k, s=s0, ntk_scaling=self.ntk_scaling)
-        else:
-            net = MLP(dim, [self.width] * self.depth, k=self.k, s=s0, ntk_scaling=self.ntk_scaling)
-        if self.dtype not in ("float32", "float64"):
-            raise ValueError(f"dtype must be float32 or float64, got {self.dtype!r}")
-        return net.to(device=torch.device(self.device), dtype=getattr(torch, self.dtype))
-
-
-_TYPES = {"problem": str, "schedule": str, "loss": str, "width": int, "k": int, "depth": int, "ntk_scaling": bool,
-          "lr": (int, float), "optimizer": str, "lr_decay": str, "keep_optimizer": bool, "plateau": list,
-          "points": int, "sampling": str, "resample_every": int, "beta": (int, float), "seed": int, "device": str,
-          "dtype": str, "checkpoint_every": int, "resolution": int, "on_nan": str, "max_retries": int,
-          "trainer": str, "ridge": (int, float), "compile": bool, "eval_every": int, "dirichlet": str,
-          "quadrature": list, "threads": int, "init": str, "mesh": str, "reference": str,
-          "reference_tol": (int, float), "out": str, "features": str, "feature_scale": (int, float),
-          "tol": (int, float)}
-_OPTIONAL = {"plateau", "points", "sampling", "ridge", "beta", "quadrature", "threads", "mesh", "reference",
-             "reference_tol", "out", "feature_scale"}
-
-
-def _describe(kind) -> str:
-    return " or ".join(k.__name__ for k in kind) if isinstance(kind, tuple) else kind.__name__
 
 
 def _solve(config: RunConfig, out: Path, resume: dict | None, progress: bool, stop=None):

@@ -28,7 +28,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from ritzhrta.geometry.domains import Domain
 from ritzhrta.problem import Problem
 
 __all__ = ["fem_reference", "Reference", "reference_errors", "check_reference", "DEFAULT_TOL", "DEFAULT_MAX_DOFS"]
