@@ -541,3 +541,31 @@ def test_a_stop_inside_a_solve_stage_takes_one_iteration_and_resume_is_exact(tmp
     resumed = resume_run(out, progress=False, outputs=False)
     assert len(handed) == 1 and handed[0] is not None and handed[0]["stall"] == kept["stall"]
     assert resumed.history.loss == whole.history.loss and resumed.errors == whole.errors
+
+
+def test_a_stop_inside_the_fem_reference_takes_one_level_and_resume_is_exact(tmp_path, monkeypatch):
+    """Issue 22: Ctrl-C / SIGTERM while the P2 reference refines stops after the current level; the
+    summary says interrupted, and resume computes the same reference errors as an uninterrupted run."""
+    from ritzhrta.outputs.runs import resume_run
+    from ritzhrta.reference import fem
+
+    config = RunConfig(problem="poisson2d-dirichlet", schedule="1:1", loss="ritz", trainer="galerkin", width=40, k=5,
+                       dtype="float64", dirichlet="nitsche", reference="fem", reference_tol=1e-4)
+    full = run(config, tmp_path / "full", progress=False, outputs=False)
+    levels = []
+    original = fem._solve_level
+
+    def interrupted(*args):
+        levels.append(1)
+        if len(levels) == 2:
+            raise KeyboardInterrupt
+        return original(*args)
+
+    monkeypatch.setattr(fem, "_solve_level", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run(config, tmp_path / "part", progress=False, outputs=False)
+    summary = json.loads((tmp_path / "part" / "summary.json").read_text())
+    assert summary["status"] == "interrupted" and "reference" not in summary and len(levels) == 2
+    monkeypatch.setattr(fem, "_solve_level", original)
+    resumed = resume_run(tmp_path / "part", progress=False, outputs=False)
+    assert resumed.reference_errors == full.reference_errors and resumed.errors == full.errors
