@@ -158,37 +158,6 @@ def test_kill_during_checkpoint_write_never_leaves_a_torn_file(tmp_path):
     assert seen, "the writer never finished a checkpoint"
 
 
-@pytest.mark.parametrize("optimizer", ["adam", "sgd", "lbfgs"])
-def test_resume_equals_uninterrupted_for_every_optimizer(tmp_path, interrupt, optimizer):
-    from ritzhrta.outputs.runs import resume_run
-    config = RunConfig(problem="approx1d", schedule="0.5:12,1:12", loss="l2", width=16, k=1, dtype="float64",
-                       optimizer=optimizer, lr=0.05 if optimizer == "sgd" else 1e-2, checkpoint_every=4)
-    full = run(config, tmp_path / "full", progress=False, outputs=False)
-    install, restore = interrupt
-    install(18)
-    with pytest.raises(KeyboardInterrupt):
-        run(config, tmp_path / "part", progress=False, outputs=False)
-    restore()
-    resumed = resume_run(tmp_path / "part", progress=False, outputs=False)
-    assert resumed.history.loss == full.history.loss  # bitwise on CPU
-
-
-def test_resume_equals_uninterrupted_with_alternating_stages(tmp_path, interrupt):
-    from ritzhrta.outputs.runs import resume_run
-    config = RunConfig(problem="approx1d", schedule="0.5:6,1:6", loss="l2", width=30, k=1, dtype="float64",
-                       trainer="alternating", checkpoint_every=4)
-    full = run(config, tmp_path / "full", progress=False, outputs=False)
-    install, restore = interrupt
-    install(len(full.history) - 2)  # inside the second alternating stage
-    with pytest.raises(KeyboardInterrupt):
-        run(config, tmp_path / "part", progress=False, outputs=False)
-    restore()
-    resumed = resume_run(tmp_path / "part", progress=False, outputs=False)
-    assert resumed.history.loss == full.history.loss
-    for a, b in zip(resumed.net.parameters(), full.net.parameters()):
-        assert torch.equal(a, b)
-
-
 def test_sigint_stops_after_the_step_writes_everything_and_resume_is_bitwise(tmp_path):
     import signal
 
