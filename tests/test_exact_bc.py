@@ -123,8 +123,13 @@ def test_cli_exact_route_and_its_refusal(tmp_path, capsys):
 
 
 def test_a_nonzero_lift_enters_the_galerkin_system():
-    """h ≠ u* inside the disk: the solve must account for a(ĥ, ψ) to find u*."""
-    pb = _disk_problem()
+    """The lift ĥ (the transfinite interpolation of the boundary values on a square) is not harmonic
+    and not u*: the solve must account for a(ĥ, ψ) to find u*. (On a disk the lift is the harmonic
+    extension, a(ĥ, ψ) = 0 for ψ = 0 on the circle, and the term could be dropped unseen.)"""
+    from ritzhrta import Box
+
+    u = lambda x: torch.sin(PI * x[:, 0]) * torch.cos(PI * x[:, 1] / 2) + 0.3  # noqa: E731
+    pb = Problem(Box([0, 0], [1, 1]), source=lambda x: 1.25 * PI ** 2 * (u(x) - 0.3), dirichlet=u, exact=u)
     torch.manual_seed(0)
     model = ExactDirichlet(TwoLayerNet(2, 120, k=5, s=1.0).double(), pb)
     r = solve(pb, model, (Stage(1, 1.0, trainer="galerkin"),), loss=RitzLoss(dirichlet="exact"), progress=False)
