@@ -1,0 +1,83 @@
+"""Adaptive local features (issue 24): error and estimate against unknowns and CPU-s, per level.
+
+    python benchmarks/adaptive.py [--quick]
+
+Rows (results/adaptive.csv): problem, route, level, patches, unknowns, estimate, rel_h1, cpu_s (the
+route's CPU seconds up to this level, one thread; the error evaluation is not counted). Routes:
+``adaptive`` (ritzhrta.training.adaptive.adaptive_solve, tol 1e-4, its defaults) and the control
+``global`` (the default residual route: one global layer of Gaussian features, at the adaptive
+route's final number of unknowns). No exact solution is used in training. Table: results/adaptive.md.
+"""
+from __future__ import annotations
+
+import time
+
+import torch
+
+from _common import quick_args, read_rows
+
+PROBLEMS = ("peak", "wave-front", "poisson2d-lshape", "lshape-mixed", "poisson2d-dirichlet")
+FIELDS = ("problem", "route", "level")
+
+
+def adaptive_rows(name: str, quick: bool) -> list[dict]:
+    import problems
+    from ritzhrta.forms.norms import relative_errors
+    from ritzhrta.training.adaptive import adaptive_solve
+
+    rows = []
+
+    def record(entry, net):
+        rows.append({"problem": name, "route": "adaptive", "level": entry["level"], "patches": entry["patches"],
+                     "unknowns": entry["unknowns"], "estimate": f"{entry['estimate']:.3e}",
+                     "rel_h1": f"{relative_errors(net, problems.get(name))['h1']:.3e}",
+                     "cpu_s": f"{entry['cpu_seconds']:.2f}"})
+
+    adaptive_solve(problems.get(name), tol=1e-4, max_dofs=600 if quick else 4000, callback=record)
+    return rows
+
+
+def global_row(name: str, unknowns: int) -> dict:
+    import problems
+    from ritzhrta import Stage, solve
+    from ritzhrta.forms.residual import ResidualLoss
+    from ritzhrta.nets.features import RandomFeatureNet
+
+    torch.manual_seed(0)
+    problem = problems.get(name)
+    start = time.process_time()
+    net = RandomFeatureNet(problem.domain, unknowns).double()
+    result = solve(problem, net, (Stage(1, 1.0, trainer="galerkin"),), loss=ResidualLoss(), progress=False)
+    cpu = time.process_time() - start - (result.estimate or {}).get("cpu_seconds", 0.0)
+    return {"problem": name, "route": "global", "level": 0, "patches": 1, "unknowns": unknowns,
+            "estimate": f"{result.estimate['h1']:.3e}", "rel_h1": f"{result.errors['h1']:.3e}", "cpu_s": f"{cpu:.2f}"}
+
+
+def main() -> None:
+    args, out = quick_args(__doc__)
+    torch.set_num_threads(1)
+    path = out / "adaptive.csv"
+    names = ("peak",) if args.quick else PROBLEMS
+    from _common import append_row, done_keys
+
+    done = done_keys(path, FIELDS)
+    for name in names:
+        if (name, "adaptive", "0") not in done:
+            for row in adaptive_rows(name, args.quick):
+                append_row(path, row)
+                print(",".join(str(v) for v in row.values()), flush=True)
+        if (name, "global", "0") not in done:
+            last = [r for r in read_rows(path) if r["problem"] == name and r["route"] == "adaptive"][-1]
+            row = global_row(name, int(last["unknowns"]))
+            append_row(path, row)
+            print(",".join(str(v) for v in row.values()), flush=True)
+    rows = read_rows(path)
+    lines = ["| problem | route | level | patches | unknowns | estimate | rel H¹ | CPU-s |", "|---|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['problem']} | {r['route']} | {r['level']} | {r['patches']} | {r['unknowns']} | {r['estimate']} | "
+              f"{r['rel_h1']} | {r['cpu_s']} |" for r in rows]
+    (out / "adaptive.md").write_text("\n".join(lines) + "\n")
+    print(f"wrote {out / 'adaptive.md'}")
+
+
+if __name__ == "__main__":
+    main()

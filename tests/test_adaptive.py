@@ -1,0 +1,65 @@
+"""Adaptive local features (ritzhrta.training.adaptive, ritzhrta.nets.local; issue 24)."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import problems
+from ritzhrta import Box
+from ritzhrta.nets.local import LocalFeatureNet
+from ritzhrta.training.adaptive import adaptive_solve
+
+
+def test_local_features_derivatives_match_autograd():
+    torch.manual_seed(0)
+    net = LocalFeatureNet(Box([0, 0], [1, 1]), [((0.0, 0.0), 0.5), ((0.5, 0.5), 0.25)], per_patch=5)
+    net.set_output(torch.randn(net.width, dtype=torch.float64))
+    x = torch.rand(7, 2, dtype=torch.float64, requires_grad=True)
+    u, g = net.value_and_grad(x)
+    (auto,) = torch.autograd.grad(net(x).sum(), x, create_graph=True)
+    assert torch.allclose(g, auto)
+    lap = sum(torch.autograd.grad(auto[:, i].sum(), x, retain_graph=True)[0][:, i] for i in range(2))
+    assert torch.allclose(net.output_laplacian(x) @ net.a, lap)
+    other = net.redraw()
+    assert other.patches == net.patches and not torch.equal(other.centres, net.centres)
+    assert set(net.patch_level(np.array([[0.1, 0.1], [0.6, 0.6], [0.9, 0.1]]), 1.0)) == {1, 2, -1}
+
+
+def test_refinement_follows_the_estimate_to_a_peak_it_was_not_told_about():
+    """A peak at (0.3, 0.7): the smallest patches end up around it, nothing far from it is refined."""
+    problem = problems.get("peak", centre=(0.3, 0.7))
+    result = adaptive_solve(problem, tol=1e-6, max_dofs=1200)
+    net = result.net
+    finest = min(h for _, h in net.patches)
+    centres = [lo + h / 2 for lo, h in net.patches if h == finest]
+    assert finest <= 0.25 / 4 and len(result.history) >= 3
+    assert all(np.linalg.norm(c - np.array([0.3, 0.7])) < 0.2 for c in centres), centres
+    far = [h for lo, h in net.patches if np.linalg.norm(lo + h / 2 - np.array([0.3, 0.7])) > 0.45]
+    assert far and min(far) >= 0.125  # away from the peak: refined once at most (the first levels see little)
+    assert [e["unknowns"] for e in result.history] == sorted(e["unknowns"] for e in result.history)
+
+
+def test_the_peak_to_1e_3_and_the_estimate_tracks_the_error():
+    result = adaptive_solve(problems.get("peak"), tol=1e-3)
+    assert result.resolved and result.errors["h1"] < 2e-3, result.history
+    assert 1 / 3 < result.estimate / result.errors["h1"] < 3
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(tol=0), "tol must be"), (dict(tol=float("nan")), "tol must be"), (dict(tol="1e-3"), "tol must be"),
+    (dict(max_dofs=10), "too small to start"), (dict(max_dofs=0), "max_dofs must be"),
+    (dict(theta=0), "theta must be"),
+])
+def test_bad_input_is_refused_in_one_line(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        adaptive_solve(problems.get("peak"), **kwargs)
+
+
+def test_what_adaptive_features_refuse():
+    with pytest.raises(ValueError, match="2D and 3D"):
+        adaptive_solve(problems.get("poisson-nd", dim=4))
+    with pytest.raises(ValueError, match="PDE Problem"):
+        adaptive_solve(problems.get("approx1d"))
+    with pytest.raises(ValueError, match="at least one patch"):
+        LocalFeatureNet(Box([0, 0], [1, 1]), [])
