@@ -63,3 +63,33 @@ def test_what_adaptive_features_refuse():
         adaptive_solve(problems.get("approx1d"))
     with pytest.raises(ValueError, match="at least one patch"):
         LocalFeatureNet(Box([0, 0], [1, 1]), [])
+
+
+def test_the_cli_adaptive_route_writes_levels_and_the_patch_level(tmp_path, capsys):
+    import json
+
+    import meshio
+
+    from ritzhrta.cli.main import main
+
+    out = tmp_path / "r"
+    assert main(["solve", "peak", "--adaptive", "--tol", "0.5", "--max-dofs", "700", "--resolution", "30",
+                 "--out", str(out), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["route"] == "adaptive" and summary["levels"][0]["unknowns"] == 256 and "adaptive:" in printed
+    assert (out / "history.csv").read_text().startswith("level,patches,unknowns,estimate")
+    levels = meshio.read(out / "solution.vtu").point_data["patch_level"]
+    assert levels.min() >= 0 and (levels.max() > 0) == (len(summary["levels"]) > 1)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--adaptive", "--tol", "0"], "tol must be"), (["--adaptive", "--tol", "abc"], "invalid float"),
+    (["--adaptive", "--max-dofs", "10"], "too small to start"), (["--max-dofs", "100"], "needs adaptive"),
+])
+def test_the_cli_refuses_bad_adaptive_input(argv, message, tmp_path, capsys):
+    from ritzhrta.cli.main import main
+
+    assert main(["solve", "peak", *argv, "--out", str(tmp_path / "r"), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1 and not (tmp_path / "r").exists()

@@ -134,6 +134,11 @@ def validate(config: RunConfig) -> None:
         from ritzhrta.reference.fem import check_reference
 
         check_reference(problem)
+    if config.adaptive:  # its own route: local features, no network or loss of the config
+        from ritzhrta.training.adaptive import DEFAULT_MAX_DOFS, check_adaptive
+
+        check_adaptive(problem, config.tol, config.max_dofs or DEFAULT_MAX_DOFS)
+        return
     net = config.build_model(problem, 1.0)
     loss = config.build_loss()
     loss.check(problem)
@@ -308,6 +313,16 @@ def _distributed_solve(args) -> int:
 
 
 def _print_summary(result, out: Path) -> None:
+    if not hasattr(result, "stages"):  # the adaptive route (ritzhrta.training.adaptive)
+        last = result.history[-1]
+        print(f"adaptive: {len(result.history)} levels, {last['patches']} patches, {last['unknowns']} unknowns in "
+              f"{result.cpu_seconds:.1f} CPU s")
+        if result.errors:
+            print(f"relative errors: L2 {result.errors['l2']:.3e}  H1 {result.errors['h1']:.3e}")
+        print(f"estimated relative H1 error {result.estimate:.3e} (two-draw; "
+              f"{'within' if result.resolved else 'NOT within'} tol {result.tol:g})")
+        print(f"wrote {out}/")
+        return
     h = result.history
     retried = f" after {result.rollbacks} rollback(s)" if result.rollbacks else ""
     threads = getattr(result, "threads", None)

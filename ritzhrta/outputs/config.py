@@ -167,7 +167,11 @@ class RunConfig:
                            "polygons (the residual route), else sigma", choices=FEATURES, route=True)
     feature_scale: float | None = option(None, "spread of analytic features' weights in units of 1/L (L: the "
                                          "domain's size; default 2)", metavar="SCALE", check=_positive, route=True)
-    tol: float = option(1e-2, "warn when the estimated relative H¹ error exceeds TOL", check=_positive)
+    tol: float = option(1e-2, "warn when the estimated relative H¹ error exceeds TOL; with --adaptive, refine until "
+                        "it is below TOL", check=_positive)
+    adaptive: bool = option(False, "refine local features until the estimate is below --tol (2D/3D PDE problems; "
+                            "experimental: ritzhrta.training.adaptive)")
+    max_dofs: int | None = option(None, "the adaptive route's budget of unknowns (default 4000)", check=_at_least(1))
 
     def __post_init__(self) -> None:
         hints = typing.get_type_hints(type(self))
@@ -194,6 +198,8 @@ class RunConfig:
             raise ValueError("feature_scale is for analytic features (tanh, sin, gauss), not sigma")
         if self.reference_tol is not None and self.reference is None:
             raise ValueError("reference_tol is set but reference is not (use reference 'fem')")
+        if self.max_dofs is not None and not self.adaptive:
+            raise ValueError("max_dofs is the adaptive route's budget: it needs adaptive")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "RunConfig":

@@ -27,7 +27,7 @@ def _pad3(a: np.ndarray) -> np.ndarray:
 
 def write_vtk(path: str | os.PathLike, net: nn.Module, domain: Domain | None = None,
               problem: Problem | Target | None = None, resolution: int = 100, reference=None,
-              indicator: tuple | None = None) -> Path:
+              indicator: tuple | None = None, extra=None) -> Path:
     """Write the network's solution on a mesh of the domain as ``.vtu`` (or ``.xdmf``).
 
     Point data: ``u``, ``grad_u`` (vector), and with a known exact solution ``u_exact``
@@ -37,6 +37,7 @@ def write_vtk(path: str | os.PathLike, net: nn.Module, domain: Domain | None = N
     on its own mesh (its nodes and cells). ``indicator`` = (other network, factor) adds the
     local error estimate ``error_estimate`` = factor·|u − u_other| (:mod:`ritzhrta.training.estimate`:
     the second draw with factor 1/√2, or the residual-route reference with factor 1).
+    ``extra(points)`` returns more point fields (the adaptive route's ``patch_level``).
     """
     path = Path(path)
     if path.suffix not in (".vtu", ".xdmf"):
@@ -60,6 +61,8 @@ def write_vtk(path: str | os.PathLike, net: nn.Module, domain: Domain | None = N
     if indicator is not None and indicator[0] is not None:
         other, factor = indicator
         data["error_estimate"] = factor * np.abs(u - evaluate(other, m.points)[0])
+    if extra is not None:  # more point fields: extra(points) -> {name: values}
+        data.update(extra(m.points))
     out = meshio.Mesh(_pad3(m.points), [(m.cell_type, m.cells)], point_data=data)
     kwargs = {"data_format": "XML"} if path.suffix == ".xdmf" else {}
     with atomic_write(path) as tmp:

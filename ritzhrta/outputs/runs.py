@@ -243,7 +243,54 @@ def run(config: RunConfig, out: str | os.PathLike, progress: bool = True, output
         for name in FILES:  # an older run's outputs go before anything new is written (--force)
             (out / name).unlink(missing_ok=True)
         _write_json(out / "config.json", {**config.to_dict(), "threads": threads})  # resume keeps the threads
+        if config.adaptive:
+            return _run_adaptive(config, out, progress, outputs)
         return _finish(config, out, None, progress, outputs, threads, load)
+
+
+def _run_adaptive(config: RunConfig, out: Path, progress: bool, outputs: bool):
+    """The adaptive route (:func:`ritzhrta.training.adaptive.adaptive_solve`): summary.json with the
+    levels, history.csv (one row per level), solution.png and solution.vtu (with ``patch_level``).
+    There is nothing to resume inside it: a resumed adaptive run starts again from level 0."""
+    from ritzhrta.training.adaptive import DEFAULT_MAX_DOFS, adaptive_solve
+
+    problem = config.build_problem()
+
+    def show(entry, net):
+        if progress:
+            print(f"level {entry['level']}: {entry['patches']} patches, {entry['unknowns']} unknowns, estimate "
+                  f"{entry['estimate']:.3e} ({entry['cpu_seconds']:.1f} CPU s)", file=sys.stderr, flush=True)
+
+    try:
+        result = adaptive_solve(problem, tol=config.tol, max_dofs=config.max_dofs or DEFAULT_MAX_DOFS, seed=config.seed,
+                                callback=show)
+    except KeyboardInterrupt:
+        mark_status(out, config, "interrupted", "stopped by a signal during the adaptive route (it restarts from "
+                                                "level 0 on resume)")
+        raise
+    result.status = "finished"
+    summary = {"problem": config.problem, "route": "adaptive", "status": "finished", "network": repr(result.net),
+               "config": config.to_dict(), "torch": torch.__version__, "errors": result.errors,
+               "estimate": {"h1": result.estimate, "method": "two-draw (adaptive local features)", "tol": config.tol,
+                            "resolved": result.resolved},
+               "levels": result.history, "cpu_seconds": result.cpu_seconds}
+    if not result.resolved:
+        warnings.warn(f"estimated relative H¹ error {result.estimate:.2g} > tol {config.tol:g}: not resolved within "
+                      f"{config.max_dofs or DEFAULT_MAX_DOFS} unknowns (--max-dofs)", UnresolvedWarning, stacklevel=2)
+    keys = ("level", "patches", "unknowns", "estimate", "indicator", "cpu_seconds")
+    with atomic_write(out / "history.csv") as tmp:
+        Path(tmp).write_text(",".join(keys) + "\n" + "".join(",".join(str(e[k]) for k in keys) + "\n"
+                                                             for e in result.history))
+    if outputs:
+        from ritzhrta.outputs.plotting import plot_solution
+
+        resolution = config.resolution if problem.dim < 3 else min(config.resolution, 40)
+        plot_solution(result.net, problem, out / "solution.png", resolution=config.resolution)
+        root = float(max(problem.domain.hi[i] - problem.domain.lo[i] for i in range(problem.dim))) / 4
+        write_vtk(out / "solution.vtu", result.net, problem=problem, resolution=resolution,
+                  extra=lambda points: {"patch_level": result.net.patch_level(points, root).astype(float)})
+    _write_json(out / "summary.json", summary)
+    return result
 
 
 def _finish(config: RunConfig, out: Path, state: dict | None, progress: bool, outputs: bool, threads: int,
@@ -271,6 +318,8 @@ def resume_run(out: str | os.PathLike, progress: bool = True, outputs: bool = Tr
     out = Path(out)
     with run_folder_lock(out):
         config = read_config(out)
+        if config.adaptive:  # nothing to resume inside the adaptive route: it starts again
+            return _run_adaptive(config, out, progress, outputs)
         state, note = latest_checkpoint(out)  # a kill between the two copies can leave only the previous one
         if note:
             print(f"ritzhrta: {note}", file=sys.stderr)

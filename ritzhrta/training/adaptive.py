@@ -29,7 +29,7 @@ from ritzhrta.geometry.domains import Points
 from ritzhrta.nets.local import DEFAULT_FACTOR, DEFAULT_PER_PATCH, LocalFeatureNet
 from ritzhrta.training.estimate import relative_distance
 
-__all__ = ["adaptive_solve", "AdaptiveResult", "DEFAULT_THETA", "DEFAULT_MAX_DOFS"]
+__all__ = ["adaptive_solve", "check_adaptive", "AdaptiveResult", "DEFAULT_THETA", "DEFAULT_MAX_DOFS"]
 
 DEFAULT_THETA = 0.3  # measured on peak (benchmarks/results/adaptive.md)
 DEFAULT_MAX_DOFS = 4000  # the dense solve: rows × unknowns doubles ≈ 0.5 GB at 4000 unknowns
@@ -57,7 +57,8 @@ class AdaptiveResult:
                 "cpu_seconds": self.cpu_seconds, "levels": self.history}
 
 
-def _check(problem, tol, max_dofs, per_patch, theta, initial) -> None:
+def check_adaptive(problem, tol, max_dofs, per_patch=DEFAULT_PER_PATCH, theta=DEFAULT_THETA, initial=4) -> None:
+    """Raise ValueError (one line) unless :func:`adaptive_solve` can start with these settings."""
     from ritzhrta.problem import Problem
 
     if not isinstance(problem, Problem):
@@ -176,7 +177,7 @@ def adaptive_solve(problem, tol: float = 1e-4, max_dofs: int = DEFAULT_MAX_DOFS,
     counted in the run's ``cpu_seconds``)."""
     from ritzhrta.forms.norms import relative_errors
 
-    _check(problem, tol, max_dofs, per_patch, theta, initial)
+    check_adaptive(problem, tol, max_dofs, per_patch, theta, initial)
     cpu = time.process_time()
     patches = _initial_patches(problem.domain, initial)
     if not patches:
