@@ -381,3 +381,7 @@ def test_run_options_are_declared_once():
     for key, bad in (("width", 0), ("optimizer", "adamw"), ("sampling", "lattice"), ("lr", "x")):
         with pytest.raises(ValueError, match=key):
             RunConfig(problem="p", **{key: bad})
+
+
+def test_the_readme_is_short():
+    assert len((ROOT / "README.md").read_text().splitlines()) <= 150
