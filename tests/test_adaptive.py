@@ -93,3 +93,14 @@ def test_the_cli_refuses_bad_adaptive_input(argv, message, tmp_path, capsys):
     assert main(["solve", "peak", *argv, "--out", str(tmp_path / "r"), "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1 and not (tmp_path / "r").exists()
+
+
+def test_a_global_layer_under_the_local_features():
+    """base_width > 0: a smooth problem is resolved by the global layer at level 0; on the peak the
+    leaves first get features where marked (not all of them), then split."""
+    smooth = adaptive_solve(problems.get("poisson2d-dirichlet"), tol=1e-4, base_width=200)
+    assert len(smooth.history) == 1 and smooth.resolved and smooth.errors["h1"] < 1e-4
+    peak = adaptive_solve(problems.get("peak"), tol=1e-9, max_dofs=500, base_width=100)
+    active = [e["patches"] for e in peak.history]
+    assert active[0] == 0 and 0 < active[1] < 16, active
+    assert peak.history[1]["unknowns"] == peak.history[0]["unknowns"] + 16 * active[1]

@@ -46,17 +46,28 @@ class LocalFeatureNet(nn.Module):
     k = 2
 
     def __init__(self, domain, patches: Sequence, per_patch: int = DEFAULT_PER_PATCH,
-                 factor: float = DEFAULT_FACTOR, enrich: bool = True) -> None:
+                 factor: float = DEFAULT_FACTOR, enrich: bool = True, base_width: int = 0) -> None:
         super().__init__()
+        # a global layer of analytic features under the local ones (base_width > 0): the smooth part
+        # of the solution is resolved by it, the local features only add what varies within patches
+        self.base_width = int(base_width)
+        if self.base_width:
+            from ritzhrta.nets.features import RandomFeatureNet
+
+            self.base = RandomFeatureNet(domain, self.base_width, enrich=enrich).double()
+            enrich = False  # the base carries the corner functions
+        else:
+            self.base = None
         if isinstance(per_patch, bool) or not isinstance(per_patch, int) or per_patch < 1:
             raise ValueError(f"per_patch must be a positive integer, got {per_patch!r}")
         if not (isinstance(factor, (int, float)) and math.isfinite(factor) and factor > 0):
             raise ValueError(f"factor must be a finite number > 0, got {factor!r}")
-        if len(patches) == 0:
+        if len(patches) == 0 and not base_width:
             raise ValueError("a LocalFeatureNet needs at least one patch (none meets the domain)")
         self.dim, self._domain, self.per_patch, self.factor = domain.dim, domain, per_patch, float(factor)
         self.patches = [(np.asarray(lo, dtype=float), float(h)) for lo, h in patches]
-        lo = torch.tensor(np.stack([p[0] for p in self.patches]), dtype=torch.float64)
+        lo = torch.tensor(np.stack([p[0] for p in self.patches]) if self.patches else np.zeros((0, self.dim)),
+                          dtype=torch.float64)
         h = torch.tensor([p[1] for p in self.patches], dtype=torch.float64)
         u = torch.rand(len(self.patches), per_patch, self.dim, dtype=torch.float64)
         self.register_buffer("centres", (lo[:, None, :] + h[:, None, None] * u).reshape(-1, self.dim))
@@ -76,7 +87,8 @@ class LocalFeatureNet(nn.Module):
     def redraw(self) -> "LocalFeatureNet":
         """The same patches with fresh feature centres (torch's global RNG): the two-draw estimate."""
         return LocalFeatureNet(self._domain, self.patches, self.per_patch, self.factor,
-                               bool(self._corners)).to(self.a.device, self.a.dtype)
+                               bool(self._corners) or (self.base is not None and bool(self.base._corners)),
+                               self.base_width).to(self.a.device, self.a.dtype)
 
     def _gauss(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         d = x[:, None, :] - self.centres.to(x)[None]
@@ -92,6 +104,10 @@ class LocalFeatureNet(nn.Module):
             sv, sg = enrichment.evaluate(self._corners, x, gradients=gradients)
             e = torch.cat([e, sv.to(e)], 1)
             grad = torch.cat([grad, sg.to(grad)], 1) if gradients else None
+        if self.base is not None:
+            be, bg = self.base.output_basis(x.to(torch.float64), gradients)
+            e = torch.cat([be.to(e), e], 1)
+            grad = torch.cat([bg.to(grad), grad], 1) if gradients else None
         return e, grad
 
     def output_laplacian(self, x: Tensor) -> Tensor:
@@ -99,7 +115,10 @@ class LocalFeatureNet(nn.Module):
         e, _, r2 = self._gauss(x)
         s2 = self.sigma.to(x) ** 2
         lap = e * (r2 / s2 ** 2 - self.dim / s2)
-        return torch.cat([lap, lap.new_zeros(lap.shape[0], self.e.numel())], 1) if self.e is not None else lap
+        lap = torch.cat([lap, lap.new_zeros(lap.shape[0], self.e.numel())], 1) if self.e is not None else lap
+        if self.base is not None:
+            lap = torch.cat([self.base.output_laplacian(x.to(torch.float64)).to(lap), lap], 1)
+        return lap
 
     def value_and_grad(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """u and ∇u, in batches of rows (the basis is dense)."""
@@ -119,14 +138,30 @@ class LocalFeatureNet(nn.Module):
             if x.shape[0] else x.new_zeros(0)
 
     def _coef(self) -> Tensor:
-        return torch.cat([self.a, self.e]) if self.e is not None else self.a
+        local = torch.cat([self.a, self.e]) if self.e is not None else self.a
+        if self.base is None:
+            return local
+        b = self.base
+        parts = [b.a] + ([b.e] if b.e is not None else []) + ([b.c.reshape(1)] if b.c is not None else [])
+        return torch.cat([torch.cat([q.to(local) for q in parts]), local])
+
+    @property
+    def unknowns(self) -> int:
+        from ritzhrta.training.lstsq import output_size
+
+        return self.width + (0 if self.e is None else self.e.numel()) + (0 if self.base is None else output_size(self.base))
 
     @torch.no_grad()
     def set_output(self, coef: Tensor) -> None:
-        """Write [a; e] (e: corner-function weights, where present)."""
-        expected = self.width + (0 if self.e is None else self.e.numel())
-        if coef.shape != (expected,):
-            raise ValueError(f"output coefficients must have shape ({expected},), got {tuple(coef.shape)}")
+        """Write [base; a; e] (base: the global layer's coefficients; e: corner-function weights)."""
+        if coef.shape != (self.unknowns,):
+            raise ValueError(f"output coefficients must have shape ({self.unknowns},), got {tuple(coef.shape)}")
+        if self.base is not None:
+            from ritzhrta.training.lstsq import output_size
+
+            nb = output_size(self.base)
+            self.base.set_output(coef[:nb])
+            coef = coef[nb:]
         self.a.copy_(coef[:self.width].to(self.a))
         if self.e is not None:
             self.e.copy_(coef[self.width:].to(self.e))

@@ -96,24 +96,39 @@ def _initial_patches(domain, initial: int) -> list:
     return patches
 
 
-def _points(problem, patches, per_patch: int, seed: int):
-    """Interior points (4·M per patch inside Ω), boundary points (≤ 2·M per patch), their patch indices."""
+def _points(problem, leaves, active, per_patch: int, seed: int, base_width: int):
+    """Interior points (the base layer's residual rule, then 4·M per active leaf inside Ω), boundary
+    points (≤ 2·M per leaf), and the leaf that holds each point."""
     domain, d = problem.domain, problem.dim
-    xs, ws, owner = [], [], []
+    xs, ws = [], []
+    if base_width:
+        from ritzhrta.forms.residual import residual_rule
+
+        rule = domain.quadrature(*residual_rule(domain, base_width), dtype=torch.float64)
+        xs.append(rule.x.numpy())
+        ws.append(rule.w.numpy())
     n = 4 * per_patch
-    for i, (lo, h) in enumerate(patches):
-        u = qmc.Sobol(d, scramble=True, seed=seed + i).random(n)
-        x = lo + h * u
+    for i in sorted(active):
+        lo, h = leaves[i]
+        x = lo + h * qmc.Sobol(d, scramble=True, seed=seed + i).random(n)
         keep = domain.contains(x, -1e-12)
         xs.append(x[keep])
         ws.append(np.full(int(keep.sum()), h ** d / n))
-        owner.append(np.full(int(keep.sum()), i))
-    interior = Points(torch.tensor(np.concatenate(xs)), torch.tensor(np.concatenate(ws)))
+    x = np.concatenate(xs)
+    if base_width and active:  # the base rule and the patches' points overlap: share the weight out
+        w = np.concatenate(ws)
+        owner = _owner(x, leaves)
+        base_n = len(xs[0])
+        in_active = np.isin(owner, sorted(active))
+        w[:base_n][in_active[:base_n]] = 0.0  # the active leaves are integrated by their own points
+        ws = [w]
+    interior = Points(torch.tensor(x), torch.tensor(np.concatenate(ws)))
+    owner = _owner(x, leaves)
     b = domain.boundary(_BOUNDARY_SAMPLE, "sobol", seed=seed, dtype=torch.float64)
     xb = b.x.numpy()
-    bowner = _owner(xb, patches)
+    bowner = _owner(xb, leaves)
     keep_idx = []
-    for i in range(len(patches)):
+    for i in range(len(leaves)):
         idx = np.nonzero(bowner == i)[0]
         if len(idx) == 0:
             continue
@@ -123,7 +138,7 @@ def _points(problem, patches, per_patch: int, seed: int):
     sel = np.concatenate([c for c, _ in keep_idx])
     scale = np.concatenate([np.full(len(c), f) for c, f in keep_idx])
     boundary = Points(b.x[sel], b.w[sel] * torch.tensor(scale), b.normals[sel])
-    return interior, np.concatenate(owner), boundary, bowner[sel]
+    return interior, owner, boundary, bowner[sel]
 
 
 def _owner(x: np.ndarray, patches) -> np.ndarray:
@@ -134,13 +149,14 @@ def _owner(x: np.ndarray, patches) -> np.ndarray:
     return owner
 
 
-def _fit(problem, patches, per_patch, factor, seed):
-    """One level: the net fitted on the patches' points, and the indicators η_p."""
+def _fit(problem, leaves, active, per_patch, factor, seed, base_width):
+    """One level: the net fitted on the points, and the indicators η_p of every leaf."""
     from ritzhrta.training.lstsq import fit_output_layer, output_columns
 
     loss = ResidualLoss(boundary_weight=BOUNDARY_WEIGHT)
-    net = LocalFeatureNet(problem.domain, patches, per_patch, factor)
-    interior, owner, boundary, bowner = _points(problem, patches, per_patch, seed)
+    net = LocalFeatureNet(problem.domain, [leaves[i] for i in sorted(active)], per_patch, factor,
+                          base_width=base_width)
+    interior, owner, boundary, bowner = _points(problem, leaves, active, per_patch, seed, base_width)
     fit_output_layer(net, problem, interior, loss, boundary=boundary, ridge=0.0)
     with torch.no_grad():
         cols = output_columns(net, loss, problem, interior, boundary)
@@ -149,47 +165,60 @@ def _fit(problem, patches, per_patch, factor, seed):
     n = len(interior)
     dmask = problem.dirichlet_mask(boundary.x).numpy()
     border = np.concatenate([bowner[dmask], bowner[~dmask]])
-    h = np.array([p[1] for p in patches])
-    eta2 = h ** 2 * np.bincount(owner, res[:n], minlength=len(patches))
+    h = np.array([p[1] for p in leaves])
+    eta2 = h ** 2 * np.bincount(owner, res[:n], minlength=len(leaves))
     tail = res[n:n + len(border)] / loss.boundary_weight
-    eta2 += np.bincount(border, tail, minlength=len(patches)) / h
+    eta2 += np.bincount(border, tail, minlength=len(leaves)) / h
     return net, np.sqrt(eta2)
 
 
-def _refine(domain, patches, marked) -> list:
-    out = []
-    for i, (lo, h) in enumerate(patches):
+def _refine(domain, leaves, active, marked) -> tuple[list, set]:
+    """A marked leaf without features gets them; a marked leaf with features splits into 2^d
+    children that carry features."""
+    out, on = [], set()
+    for i, (lo, h) in enumerate(leaves):
         if i not in marked:
+            if i in active:
+                on.add(len(out))
             out.append((lo, h))
-            continue
-        for corner in np.ndindex(*(2,) * len(lo)):
-            child = lo + 0.5 * h * np.asarray(corner, float)
-            if _meets(domain, child, 0.5 * h):
-                out.append((child, 0.5 * h))
-    return out
+        elif i not in active:
+            on.add(len(out))
+            out.append((lo, h))
+        else:
+            for corner in np.ndindex(*(2,) * len(lo)):
+                child = lo + 0.5 * h * np.asarray(corner, float)
+                if _meets(domain, child, 0.5 * h):
+                    on.add(len(out))
+                    out.append((child, 0.5 * h))
+    return out, on
 
 
 def adaptive_solve(problem, tol: float = 1e-4, max_dofs: int = DEFAULT_MAX_DOFS, per_patch: int = DEFAULT_PER_PATCH,
                    factor: float = DEFAULT_FACTOR, theta: float = DEFAULT_THETA, initial: int = 4, seed: int = 0,
-                   callback=None) -> AdaptiveResult:
+                   callback=None, base_width: int | None = None) -> AdaptiveResult:
     """Refine local features until the two-draw estimate is ≤ ``tol`` (module doc). ``callback(entry,
     net)`` is called after each level with its history entry and network (its CPU time is not
-    counted in the run's ``cpu_seconds``)."""
+    counted in the run's ``cpu_seconds``). ``base_width`` > 0 puts a global layer of that many analytic
+    features under the local ones: the leaves start without features, and a marked leaf first gets
+    features, then splits (not the default: measured slower on peak)."""
     from ritzhrta.forms.norms import relative_errors
 
     check_adaptive(problem, tol, max_dofs, per_patch, theta, initial)
     cpu = time.process_time()
-    patches = _initial_patches(problem.domain, initial)
-    if not patches:
+    leaves = _initial_patches(problem.domain, initial)
+    if not leaves:
         raise ValueError(f"no patch meets the domain {problem.domain!r}")
+    if base_width is None:  # measured on peak: with a global layer of 400 under the local features
+        base_width = 0  # 6.7e-5 took 68 CPU-s, without it 5.4e-5 took 35 (benchmarks/results/adaptive.md)
+    active = set() if base_width else set(range(len(leaves)))
     history, level = [], 0
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         while True:
-            net, eta = _fit(problem, patches, per_patch, factor, seed + 7 * level)
-            other, _ = _fit(problem, patches, per_patch, factor, seed + 7 * level + 3)
+            net, eta = _fit(problem, leaves, active, per_patch, factor, seed + 7 * level, base_width)
+            other, _ = _fit(problem, leaves, active, per_patch, factor, seed + 7 * level + 3, base_width)
             estimate = relative_distance(net, other, problem) / math.sqrt(2)
-            entry = {"level": level, "patches": len(patches), "unknowns": net.width + (0 if net.e is None else net.e.numel()),
+            entry = {"level": level, "patches": len(active), "unknowns": net.unknowns,
                      "estimate": estimate, "indicator": float(np.sqrt((eta ** 2).sum())),
                      "cpu_seconds": time.process_time() - cpu}
             history.append(entry)
@@ -198,10 +227,10 @@ def adaptive_solve(problem, tol: float = 1e-4, max_dofs: int = DEFAULT_MAX_DOFS,
                 callback(entry, net)
                 cpu += time.process_time() - before
             marked = set(np.nonzero(eta >= theta * eta.max())[0].tolist())
-            grow = len(marked) * (2 ** problem.dim - 1) * per_patch
+            grow = sum(per_patch * (2 ** problem.dim if i in active else 1) for i in marked)
             if estimate <= tol or entry["unknowns"] + grow > max_dofs:
                 break
-            patches = _refine(problem.domain, patches, marked)
+            leaves, active = _refine(problem.domain, leaves, active, marked)
             level += 1
     seconds = time.process_time() - cpu
     errors = relative_errors(net, problem) if problem.has_exact else {}

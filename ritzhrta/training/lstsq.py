@@ -38,6 +38,8 @@ GALERKIN_RIDGE_SMOOTH = 1e-13  # k >= 4
 
 def output_size(net: nn.Module) -> int:
     """The number of output unknowns of ``net``: a, the corner-function weights e, the bias c."""
+    if hasattr(net, "unknowns"):  # a composite basis counts its own (LocalFeatureNet)
+        return net.unknowns
     return sum(p.numel() for p in (getattr(net, "a", None), getattr(net, "e", None), getattr(net, "c", None))
                if p is not None)
 
