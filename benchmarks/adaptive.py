@@ -6,7 +6,8 @@ Rows (results/adaptive.csv): problem, route, level, patches, unknowns, estimate,
 route's CPU seconds up to this level, one thread; the error evaluation is not counted). Routes:
 ``adaptive`` (ritzhrta.training.adaptive.adaptive_solve, tol 1e-4, its defaults) and the control
 ``global`` (the default residual route: one global layer of Gaussian features, at the adaptive
-route's final number of unknowns). No exact solution is used in training. Table: results/adaptive.md.
+route's final number of unknowns); on peak also the marking threshold θ = 0.5 (the default 0.3).
+No exact solution is used in training. Table: results/adaptive.md.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ PROBLEMS = ("peak", "wave-front", "poisson2d-lshape", "lshape-mixed", "poisson2d
 FIELDS = ("problem", "route", "level")
 
 
-def adaptive_rows(name: str, quick: bool) -> list[dict]:
+def adaptive_rows(name: str, quick: bool, theta: float | None = None) -> list[dict]:
     import problems
     from ritzhrta.forms.norms import relative_errors
     from ritzhrta.training.adaptive import adaptive_solve
@@ -28,12 +29,14 @@ def adaptive_rows(name: str, quick: bool) -> list[dict]:
     rows = []
 
     def record(entry, net):
-        rows.append({"problem": name, "route": "adaptive", "level": entry["level"], "patches": entry["patches"],
+        rows.append({"problem": name, "route": "adaptive" if theta is None else f"adaptive theta={theta:g}",
+                     "level": entry["level"], "patches": entry["patches"],
                      "unknowns": entry["unknowns"], "estimate": f"{entry['estimate']:.3e}",
                      "rel_h1": f"{relative_errors(net, problems.get(name))['h1']:.3e}",
                      "cpu_s": f"{entry['cpu_seconds']:.2f}"})
 
-    adaptive_solve(problems.get(name), tol=1e-4, max_dofs=600 if quick else 4000, callback=record)
+    extra = {} if theta is None else {"theta": theta}
+    adaptive_solve(problems.get(name), tol=1e-4, max_dofs=600 if quick else 4000, callback=record, **extra)
     return rows
 
 
@@ -69,6 +72,10 @@ def main() -> None:
         if (name, "global", "0") not in done:
             last = [r for r in read_rows(path) if r["problem"] == name and r["route"] == "adaptive"][-1]
             row = global_row(name, int(last["unknowns"]))
+            append_row(path, row)
+            print(",".join(str(v) for v in row.values()), flush=True)
+    if not args.quick and ("peak", "adaptive theta=0.5", "0") not in done:  # the marking threshold's control
+        for row in adaptive_rows("peak", False, theta=0.5):
             append_row(path, row)
             print(",".join(str(v) for v in row.values()), flush=True)
     rows = read_rows(path)
