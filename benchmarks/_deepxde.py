@@ -38,6 +38,8 @@ def available() -> bool:
 
 
 def _geometry(dde, domain):
+    if isinstance(domain, Box) and domain.dim > 2:
+        return dde.geometry.Hypercube(domain.lo.tolist(), domain.hi.tolist())
     if isinstance(domain, Box):
         return dde.geometry.Rectangle(domain.lo.tolist(), domain.hi.tolist())
     if isinstance(domain, Polygon):
@@ -56,8 +58,10 @@ class _Scalar(torch.nn.Module):
         return self.net(x)[:, 0]
 
 
-def run(pb, kind: str, adam_steps: int, lbfgs_iterations: int, every: int, seed: int = 0):
-    """Rows {"method", "setting", "cpu_seconds", "rel_h1", "rel_l2"} every ``every`` iterations."""
+def run(pb, kind: str, adam_steps: int, lbfgs_iterations: int, every: int, seed: int = 0,
+        num_domain: int = 1024, num_boundary: int = 256):
+    """Rows {"method", "setting", "cpu_seconds", "rel_h1", "rel_l2"} every ``every`` iterations
+    (any dimension for a box: the Laplacian sums the d second derivatives)."""
     os.environ.setdefault("DDE_BACKEND", "pytorch")
     import deepxde as dde
 
@@ -76,7 +80,7 @@ def run(pb, kind: str, adam_steps: int, lbfgs_iterations: int, every: int, seed:
 
     if kind == "pinn":
         def pde(x, u):
-            lap = dde.grad.hessian(u, x, i=0, j=0) + dde.grad.hessian(u, x, i=1, j=1)
+            lap = sum(dde.grad.hessian(u, x, i=i, j=i) for i in range(pb.dim))
             return -lap + potential(x) * u - source(x)
         losses, weights = "MSE", None
     elif kind == "ritz":
@@ -93,7 +97,7 @@ def run(pb, kind: str, adam_steps: int, lbfgs_iterations: int, every: int, seed:
             bcs.append(dde.icbc.DirichletBC(geom, tensor_fn(pb.h), lambda _, on: on))
         else:  # Neumann: ∂u/∂n = g
             bcs.append(dde.icbc.NeumannBC(geom, tensor_fn(pb.g), lambda _, on: on))
-        boundary = 256
+        boundary = num_boundary
     else:
         # Ritz: the energy is an integral over Ω, so its points must not include boundary points
         # (DeepXDE evaluates the PDE term on them too); the Dirichlet penalty gets its own 256.
@@ -105,8 +109,8 @@ def run(pb, kind: str, adam_steps: int, lbfgs_iterations: int, every: int, seed:
             raise ValueError("DeepXDE Ritz with Neumann data g ≠ 0 is not set up here")
         else:
             losses, weights = (lambda _, e: e.mean()), None
-    data = dde.data.PDE(geom, pde, bcs, num_domain=1024, num_boundary=boundary, num_test=64)
-    net = dde.nn.FNN([2, 64, 64, 64, 1], "tanh", "Glorot normal")
+    data = dde.data.PDE(geom, pde, bcs, num_domain=num_domain, num_boundary=boundary, num_test=64)
+    net = dde.nn.FNN([pb.dim, 64, 64, 64, 1], "tanh", "Glorot normal")
     net.apply_feature_transform(lambda x: x.float())  # DeepXDE's polygon sampler hands out float64
     model = dde.Model(data, net)
     wrapped = _Scalar(net)
