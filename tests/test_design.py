@@ -385,3 +385,14 @@ def test_run_options_are_declared_once():
 
 def test_the_readme_is_short():
     assert len((ROOT / "README.md").read_text().splitlines()) <= 150
+
+
+def test_every_test_named_in_reliability_md_exists():
+    text = (ROOT / "docs" / "RELIABILITY.md").read_text()
+    missing, current = [], None
+    for file, name in re.findall(r"`(?:(test_\w+\.py))?::(test_\w+)`", text):
+        current = file or current
+        source = (ROOT / "tests" / current).read_text()
+        if f"def {name}" not in source:
+            missing.append(f"{current}::{name}")
+    assert missing == []
