@@ -71,11 +71,11 @@ def check_adaptive(problem, tol, max_dofs, per_patch=DEFAULT_PER_PATCH, theta=DE
         raise ValueError(f"tol must be a finite number > 0, got {tol!r}")
     if isinstance(max_dofs, bool) or not isinstance(max_dofs, int) or max_dofs < 1:
         raise ValueError(f"max_dofs must be a positive integer, got {max_dofs!r}")
-    if max_dofs < per_patch * initial ** problem.dim // 4:
-        raise ValueError(f"max_dofs {max_dofs} is too small to start: the first level has up to "
-                         f"{per_patch * initial ** problem.dim} unknowns")
     if not (0 < theta <= 1):
         raise ValueError(f"theta must be in (0, 1], got {theta!r}")
+    first = per_patch * len(_initial_patches(problem.domain, initial))
+    if max_dofs < first:
+        raise ValueError(f"max_dofs {max_dofs} is too small to start: the first level has {first} unknowns")
 
 
 def _meets(domain, lo: np.ndarray, h: float) -> bool:
@@ -114,16 +114,12 @@ def _points(problem, leaves, active, per_patch: int, seed: int, base_width: int)
         keep = domain.contains(x, -1e-12)
         xs.append(x[keep])
         ws.append(np.full(int(keep.sum()), h ** d / n))
-    x = np.concatenate(xs)
-    if base_width and active:  # the base rule and the patches' points overlap: share the weight out
-        w = np.concatenate(ws)
-        owner = _owner(x, leaves)
-        base_n = len(xs[0])
-        in_active = np.isin(owner, sorted(active))
-        w[:base_n][in_active[:base_n]] = 0.0  # the active leaves are integrated by their own points
-        ws = [w]
-    interior = Points(torch.tensor(x), torch.tensor(np.concatenate(ws)))
+    x, w = np.concatenate(xs), np.concatenate(ws)
     owner = _owner(x, leaves)
+    if base_width and active:  # the base rule's points inside active leaves: those leaves are
+        base = np.arange(len(x)) < len(xs[0])  # integrated by their own points, so these weigh 0
+        w[base & np.isin(owner, sorted(active))] = 0.0
+    interior = Points(torch.tensor(x), torch.tensor(w))
     b = domain.boundary(_BOUNDARY_SAMPLE, "sobol", seed=seed, dtype=torch.float64)
     xb = b.x.numpy()
     bowner = _owner(xb, leaves)
