@@ -5,8 +5,8 @@ widths, with the paper's Adam route as the control at d = 5 and 10 (same problem
     python benchmarks/highdim.py [--quick]
 
 Rows (results/highdim.csv): problem, dim, method, width, scale, seed, rel_l2, rel_h1, estimate
-(relative H¹, no exact solution used), cpu_s. Table: results/highdim.md. DeepXDE was not run
-(not installed in this environment).
+(relative H¹, no exact solution used), cpu_s. Table: results/highdim.md. DeepXDE's PINN, the other
+control: benchmarks/highdim_deepxde.py (results/highdim_deepxde.md).
 """
 from __future__ import annotations
 
