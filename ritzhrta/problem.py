@@ -81,11 +81,12 @@ class _HasExact:
 
 @dataclass(frozen=True)
 class Problem(_HasExact):
-    """−∇·(a∇u) + V·u = f in Ω, u = h on Γ_D, a∂u/∂n = g on Γ_N.
+    """−∇·(a∇u) + V·u = f in Ω, u = h on Γ_D, a∂u/∂n + κu = g on Γ_N.
 
     ``dirichlet`` is h; by default it holds on the whole boundary. ``dirichlet_where``
     (x -> bool mask) restricts it to part of the boundary; the rest is Neumann with
-    ``neumann`` = g (0 if not given). Without ``dirichlet`` the problem is pure Neumann.
+    ``neumann`` = g (0 if not given) and ``robin`` = κ ≥ 0 (a number or a field; 0: Neumann, the
+    default). Without ``dirichlet`` and with κ ≡ 0 the problem is pure Neumann.
     On a domain with boundary tags (:class:`ritzhrta.MeshDomain`) both may be dicts
     ``{tag: data}`` (data a callable or a number): ``dirichlet={"inlet": 0.0},
     neumann={"wall": g}``; boundary parts named in neither are Neumann with g = 0.
@@ -108,6 +109,7 @@ class Problem(_HasExact):
     sampling: str = "grid"
     diffusion: Coefficient = 1.0
     interface: Field | None = None
+    robin: Coefficient = 0.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.domain, Domain):
@@ -117,7 +119,10 @@ class Problem(_HasExact):
         if isinstance(self.diffusion, numbers.Real) and not (math.isfinite(self.diffusion) and self.diffusion > 0):
             raise ValueError(f"diffusion a must be a finite number > 0 (−∇·(a∇u) is elliptic only for a > 0), "
                              f"got {self.diffusion}")
-        for name in ("source", "potential", "diffusion"):
+        if isinstance(self.robin, numbers.Real) and not (math.isfinite(self.robin) and self.robin >= 0):
+            raise ValueError(f"robin κ must be a finite number >= 0 (a∂u/∂n + κu = g is coercive for κ >= 0), "
+                             f"got {self.robin}")
+        for name in ("source", "potential", "diffusion", "robin"):
             value = getattr(self, name)
             if not isinstance(value, numbers.Real):
                 _check_callable(name, value, allow_none=False)
@@ -140,8 +145,21 @@ class Problem(_HasExact):
 
     @property
     def pure_neumann(self) -> bool:
-        """True when there is no Dirichlet part and V ≡ 0 (u is unique only up to a constant)."""
-        return self.dirichlet is None and isinstance(self.potential, numbers.Real) and self.potential == 0
+        """True when there is no Dirichlet part, V ≡ 0 and κ ≡ 0 (u is unique only up to a constant)."""
+        return self.dirichlet is None and isinstance(self.potential, numbers.Real) and self.potential == 0 \
+            and not self.has_robin
+
+    @property
+    def has_robin(self) -> bool:
+        """True when the non-Dirichlet boundary has a Robin coefficient κ (not the number 0)."""
+        return not (isinstance(self.robin, numbers.Real) and self.robin == 0)
+
+    def kappa(self, x: Tensor) -> Tensor:
+        """The Robin coefficient κ(x) >= 0 on Γ_N, shape (n,) (a negative value is a ``ValueError``)."""
+        v = _coefficient(self.robin, x, "robin")
+        if bool((v < 0).any()):
+            raise ValueError(f"problem {self.name!r}: the Robin coefficient κ must be >= 0, got {float(v.min()):g}")
+        return v
 
     def f(self, x: Tensor) -> Tensor:
         """The source f(x), shape (n,)."""

@@ -1,3 +1,4 @@
+import dataclasses
 """Galerkin output solves, Nitsche's method, Gauss–Newton on all parameters, the CG step."""
 import pytest
 import torch
@@ -186,3 +187,27 @@ def test_gauss_newton_solver_choices_and_refusals():
     assert min(gauss_newton_fit(mlp, pb, q, None, RitzLoss(), iterations=2, solver="cg").losses) < l0
     with pytest.raises(ValueError, match="solver='cg'"):
         gauss_newton_fit(TwoLayerNet(2, 2100).double(), pb, q, None, RitzLoss(), solver="dense")
+
+
+@pytest.mark.parametrize("dirichlet", ["penalty", "nitsche"])
+def test_the_ritz_quadratic_matches_the_energy_with_a_robin_part(dirichlet):
+    """a∂u/∂n + κu = g on the right side (x = 1), Dirichlet elsewhere: R(u) = ½Σωκu² in both forms."""
+    from ritzhrta import Box, Problem
+
+    pb = Problem(Box([0, 0], [1, 1]), source=lambda x: torch.sin(3 * x[:, 0]) + x[:, 1],
+                 dirichlet=lambda x: x[:, 0] * x[:, 1], dirichlet_where=lambda x: x[:, 0] < 1 - 1e-9,
+                 neumann=lambda x: 1 + x[:, 1] ** 2, robin=lambda x: 2 + x[:, 1])
+    q, b = _rules(pb, 3, 2)
+    net = _net(12, bias=True)
+    loss = RitzLoss(beta=10.0, dirichlet=dirichlet)
+    cols = output_columns(net, loss, pb, q, b)
+    a_mat, b_vec = loss.quadratic(pb, q, b, cols)
+    c0, c1 = torch.randn(13, dtype=torch.float64), torch.randn(13, dtype=torch.float64)
+    energies = []
+    for c in (c0, c1):
+        net.set_output(c)
+        energies.append(float(ritz_energy(net, pb, q, b, beta=10.0, dirichlet=dirichlet)))
+    model = [float(0.5 * c @ a_mat @ c - b_vec @ c) for c in (c0, c1)]
+    assert energies[1] - energies[0] == pytest.approx(model[1] - model[0], rel=1e-10)
+    without = dataclasses.replace(pb, robin=0.0)  # the Robin term is there: dropping κ changes both
+    assert float(ritz_energy(net, without, q, b, beta=10.0, dirichlet=dirichlet)) != pytest.approx(energies[1])

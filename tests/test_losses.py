@@ -1,3 +1,4 @@
+import dataclasses
 import math
 
 import pytest
@@ -128,3 +129,72 @@ def test_closed_form_matches_double_backward(dtype, tol, k):
     (v1, g1), (v2, g2) = out
     assert abs(v1 - v2) <= tol * abs(v2)
     assert (g1 - g2).abs().max() <= tol * g2.abs().max()
+
+
+def _robin_problem(kappa=2.0, dirichlet_left=False):
+    """u* = sin(x)·e^y + x on the unit square with a∂u/∂n + κu = g (g from u*) on the boundary
+    (all of it, or all but the left side x = 0, which is Dirichlet)."""
+    from ritzhrta import Box, Problem
+
+    def u(x):
+        return torch.sin(x[:, 0]) * torch.exp(x[:, 1]) + x[:, 0]
+
+    def grad(x):
+        return torch.stack([torch.cos(x[:, 0]) * torch.exp(x[:, 1]) + 1, torch.sin(x[:, 0]) * torch.exp(x[:, 1])], 1)
+
+    def normal(x):
+        n = torch.zeros_like(x)
+        n[:, 0] = torch.where(x[:, 0] > 1 - 1e-9, 1.0, torch.where(x[:, 0] < 1e-9, -1.0, 0.0))
+        n[:, 1] = torch.where(x[:, 1] > 1 - 1e-9, 1.0, torch.where(x[:, 1] < 1e-9, -1.0, 0.0))
+        return n
+
+    def g(x):
+        return (grad(x) * normal(x)).sum(1) + kappa * u(x)
+
+    extra = dict(dirichlet=u, dirichlet_where=lambda x: x[:, 0] < 1e-9) if dirichlet_left else {}
+    return Problem(Box([0, 0], [1, 1]), source=lambda x: 0 * x[:, 0], neumann=g, robin=kappa, exact=u,
+                   exact_grad=grad, **extra)
+
+
+@pytest.mark.parametrize("dirichlet_left", [False, True])
+def test_robin_conditions_in_the_ritz_energy_the_residual_and_the_fem_reference(dirichlet_left):
+    """a∂u/∂n + κu = g: the Ritz Galerkin solve, the residual route and the P2 reference all find u*;
+    the Ritz value equals the quadratic ½cᵀAc − bᵀc + const in c."""
+    from ritzhrta import RitzLoss, Stage, TwoLayerNet, solve
+    from ritzhrta.forms.residual import ResidualLoss
+    from ritzhrta.nets.features import RandomFeatureNet
+    from ritzhrta.reference.fem import fem_reference, reference_errors
+
+    problem = _robin_problem(dirichlet_left=dirichlet_left)
+    torch.manual_seed(0)
+    ritz = solve(problem, TwoLayerNet(2, 200, k=5).double(), (Stage(1, 1.0, trainer="galerkin"),),
+                 loss=RitzLoss(dirichlet="nitsche", beta=None), progress=False, estimate=False)
+    assert ritz.errors["h1"] < 1e-3, ritz.errors
+    residual = solve(problem, RandomFeatureNet(problem.domain, 300).double(), (Stage(1, 1.0, trainer="galerkin"),),
+                     loss=ResidualLoss(), progress=False, estimate=False)
+    assert residual.errors["h1"] < 1e-8, residual.errors
+    ref = fem_reference(problem, tol=1e-4)
+    assert reference_errors(residual.net, ref)["h1"] < 1e-3
+    wrong = _robin_problem(kappa=0.5, dirichlet_left=dirichlet_left)  # the same data g, another κ
+    wrong = dataclasses.replace(wrong, neumann=problem.neumann)
+    other = solve(wrong, RandomFeatureNet(problem.domain, 300).double(), (Stage(1, 1.0, trainer="galerkin"),),
+                  loss=ResidualLoss(), progress=False, estimate=False)
+    assert other.errors["h1"] > 1e-2  # κ matters
+
+
+def test_robin_refusals():
+    from ritzhrta import Box, Problem, RitzLoss
+
+    with pytest.raises(ValueError, match="robin κ must be"):
+        Problem(Box([0, 0], [1, 1]), robin=-1.0)
+    problem = _robin_problem(dirichlet_left=True)
+    from ritzhrta.nets.exact_bc import supports_exact
+
+    assert not supports_exact(problem)
+    with pytest.raises(ValueError, match="Robin part"):
+        from ritzhrta.forms.losses import Columns
+
+        RitzLoss(dirichlet="exact").quadratic(problem, problem.domain.quadrature(2, 2, dtype=torch.float64),
+                                              None, Columns(torch.zeros(16, 3, dtype=torch.float64),
+                                                            torch.zeros(16, 3, 2, dtype=torch.float64)))
+    assert not problem.pure_neumann and not Problem(Box([0, 0], [1, 1]), robin=0.0).has_robin

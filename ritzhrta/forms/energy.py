@@ -2,9 +2,10 @@
 
 For −∇·(a∇u) + Vu = f, a∂u/∂n = g on Γ_N, u = h on Γ_D the energy is
 
-    E(u) = ½ a(u, u) − l(u) + D(u) + M(u)
+    E(u) = ½ a(u, u) − l(u) + R(u) + D(u) + M(u)
     a(u, v) = Σ ω (a ∇u·∇v + V u v)           (interior rule)
     l(v)    = Σ ω f v + Σ_{Γ_N} ω g v          (interior and boundary rules)
+    R(u)    = ½ Σ_{Γ_N} ω κ u²                                (Robin: a∂u/∂n + κu = g on Γ_N)
     D(u)    = β Σ_{Γ_D} ω (u − h)²                            (penalty)
             = Σ_{Γ_D} ω [(β/2)(u − h)² − a∂_n u (u − h)]      (symmetric Nitsche)
             = 0                                               (exact: u = h by construction)
@@ -25,7 +26,7 @@ from torch import Tensor
 
 from ritzhrta.training import dist
 
-__all__ = ["bilinear", "load", "dirichlet_terms", "conormal_gram", "mean_sums"]
+__all__ = ["bilinear", "load", "robin_gram", "dirichlet_terms", "conormal_gram", "mean_sums"]
 
 
 def bilinear(problem, interior, U: Tensor, G: Tensor, U2: Tensor | None = None, G2: Tensor | None = None) -> Tensor:
@@ -48,6 +49,13 @@ def load(problem, interior, U: Tensor, boundary=None, Ub: Tensor | None = None) 
         keep = boundary.w.to(dtype) * problem.g(xb).to(dtype) * (~problem.dirichlet_mask(xb))
         b = b + (Ub * keep[:, None]).sum(0)
     return b
+
+
+def robin_gram(problem, boundary, P: Tensor) -> Tensor:
+    """Σ_{Γ_N} ω κ ψ_i ψ_j for the boundary values P (n_b, p): R(Σ c ψ) = ½ cᵀ(this)c."""
+    xb, dtype = boundary.x, P.dtype
+    wk = boundary.w.to(dtype) * problem.kappa(xb).to(dtype) * (~problem.dirichlet_mask(xb))
+    return (P * wk[:, None]).T @ P
 
 
 def dirichlet_terms(problem, boundary, P: Tensor, method: str, beta: float,

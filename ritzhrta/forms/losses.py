@@ -75,7 +75,7 @@ def ritz_energy(net: nn.Module, problem: Problem, interior: Points, boundary: Po
     u, g = value_and_grad(net, interior.x, closed_form)
     U = u[:, None]
     Ub = boundary_terms = None
-    if _needs_boundary(problem) and (dirichlet != "exact" or problem.neumann is not None):
+    if _needs_boundary(problem) and (dirichlet != "exact" or _neumann_part(problem)):
         if boundary is None:
             raise ValueError(f"problem {problem.name!r} has boundary data: ritz_energy needs boundary points")
         xb = boundary.x
@@ -95,6 +95,8 @@ def ritz_energy(net: nn.Module, problem: Problem, interior: Points, boundary: Po
         - forms.load(problem, interior, U, boundary, Ub)[0]
     if boundary_terms is not None:
         energy = energy + 0.5 * boundary_terms[0, 0]
+    if Ub is not None and problem.has_robin:  # R(u) = ½ Σ_{Γ_N} ω κ u²
+        energy = energy + 0.5 * forms.robin_gram(problem, boundary, Ub)[0, 0]
     if problem.pure_neumann:  # distributed: square the sum over all ranks, share it out evenly
         energy = energy + mean_penalty * forms.mean_sums(interior, U)[0] ** 2 / dist.world_size()
     return energy
@@ -107,7 +109,12 @@ def check_exact_network(net: nn.Module) -> None:
 
 
 def _needs_boundary(problem: Problem) -> bool:
-    return problem.dirichlet is not None or problem.neumann is not None
+    return problem.dirichlet is not None or _neumann_part(problem)
+
+
+def _neumann_part(problem: Problem) -> bool:
+    """Whether the non-Dirichlet boundary enters the energy (data g, or a Robin coefficient κ)."""
+    return problem.neumann is not None or problem.has_robin
 
 
 @dataclass(frozen=True)
@@ -218,7 +225,7 @@ class RitzLoss:
 
     def uses_boundary(self, problem) -> bool:
         if self.dirichlet == "exact":  # the network carries u = h; only a Neumann part needs points
-            return isinstance(problem, Problem) and problem.neumann is not None
+            return isinstance(problem, Problem) and _neumann_part(problem)
         return isinstance(problem, Problem) and _needs_boundary(problem)
 
     def uses_boundary_normal(self, problem) -> bool:
@@ -266,8 +273,11 @@ class RitzLoss:
     def quadratic(self, problem, interior: Points, boundary: Points | None, cols: Columns) -> tuple[Tensor, Tensor]:
         """(A, b) from :mod:`ritzhrta.forms.energy`: A = a(ψ, ψ) + A_D + 2ρ ssᵀ, b = l(ψ) + b_D − a(ψ, ĥ)."""
         self.check(problem)
+        if self.dirichlet == "exact" and problem.has_robin:
+            raise ValueError("exact Dirichlet imposition with a Robin part is not supported; use "
+                             "dirichlet='nitsche' (or the residual loss)")
         phi, dphi = cols.values, cols.grads
-        boundary_data = _needs_boundary(problem) and (self.dirichlet != "exact" or problem.neumann is not None)
+        boundary_data = _needs_boundary(problem) and (self.dirichlet != "exact" or _neumann_part(problem))
         if boundary_data and (boundary is None or cols.boundary is None):
             kind = "Neumann data" if self.dirichlet == "exact" else "boundary data"
             raise ValueError(f"problem {problem.name!r} has {kind}: pass boundary points")
@@ -275,6 +285,8 @@ class RitzLoss:
             raise ValueError("RitzLoss(dirichlet='exact') needs the network wrapped as ExactDirichlet(net, problem)")
         a_mat = forms.bilinear(problem, interior, phi, dphi)
         b_vec = forms.load(problem, interior, phi, boundary, cols.boundary if boundary_data else None)
+        if boundary_data and problem.has_robin:  # R: ½ cᵀ(Σ_{Γ_N} ω κ ψψᵀ)c
+            a_mat = a_mat + forms.robin_gram(problem, boundary, cols.boundary)
         if cols.offset is not None:  # u = ĥ + Σ c ψ: the energy's cross terms a(ψ, ĥ) move to b
             b_vec = b_vec - forms.bilinear(problem, interior, phi, dphi, cols.offset[:, None],
                                            cols.offset_grad[:, None, :])[:, 0]

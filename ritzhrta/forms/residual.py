@@ -135,6 +135,8 @@ class ResidualLoss:
         if bool(dmask.any()):
             value = value + (wb * dmask * (ub - torch.where(dmask, _h(problem, boundary.x, dmask), 0)) ** 2).sum()
         flux = problem.a(boundary.x) * (gb * boundary.normals).sum(1) - problem.g(boundary.x)
+        if problem.has_robin:  # a∂u/∂n + κu − g
+            flux = flux + problem.kappa(boundary.x) * ub
         value = value + (wb * (~dmask) * flux ** 2).sum()
         if problem.pure_neumann:
             value = value + self.mean_penalty * (interior.w * net(interior.x)).sum() ** 2
@@ -158,7 +160,10 @@ class ResidualLoss:
         keep = ~dmask
         if bool(keep.any()):
             xn = boundary.x[keep]
-            rows.append(problem.a(xn).double()[:, None] * cols.boundary_normal[keep] * swb[keep, None])
+            flux = problem.a(xn).double()[:, None] * cols.boundary_normal[keep]
+            if problem.has_robin:  # a∂ψ/∂n + κψ
+                flux = flux + problem.kappa(xn).double()[:, None] * cols.boundary[keep]
+            rows.append(flux * swb[keep, None])
             target.append(problem.g(xn).double() * swb[keep])
         if problem.pure_neumann:
             rows.append((cols.values * interior.w.double()[:, None]).sum(0, keepdim=True) * self.mean_penalty ** 0.5)

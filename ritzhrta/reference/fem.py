@@ -119,14 +119,20 @@ def _solve_level(problem: Problem, mesh, skfem) -> tuple[object, np.ndarray, flo
     mid = mesh.p[:, mesh.facets[:, facets]].mean(axis=1).T if problem.dim > 1 else mesh.p[:, facets].T
     xt = torch.as_tensor(mid, dtype=torch.float64)
     dmask = problem.dirichlet_mask(xt).numpy() if problem.dirichlet is not None else np.zeros(len(facets), bool)
-    if problem.neumann is not None and np.any(~dmask):
+    if (problem.neumann is not None or problem.has_robin) and np.any(~dmask):
         fb = skfem.FacetBasis(mesh, elem, facets=facets[~dmask], intorder=6 if problem.dim < 3 else 5)
 
         @skfem.LinearForm
         def flux(v, w):
             return _torch_field(problem.g, w.x) * v
 
+        @skfem.BilinearForm
+        def robin(u, v, w):  # a∂u/∂n + κu = g: ∫_{Γ_N} κ u v
+            return _torch_field(problem.kappa, w.x) * u * v
+
         b = b + flux.assemble(fb)
+        if problem.has_robin:
+            K = K + robin.assemble(fb)
     u = np.zeros(basis.N)
     # 3D P2 systems fill in badly under a direct solve (8 GB at 40 000 unknowns): CG with a
     # Jacobi preconditioner there; SuperLU in 1D/2D
