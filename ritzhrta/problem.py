@@ -119,6 +119,9 @@ class Problem(_HasExact):
         if isinstance(self.diffusion, numbers.Real) and not (math.isfinite(self.diffusion) and self.diffusion > 0):
             raise ValueError(f"diffusion a must be a finite number > 0 (−∇·(a∇u) is elliptic only for a > 0), "
                              f"got {self.diffusion}")
+        if isinstance(self.robin, dict):
+            raise TypeError("robin per tag ({tag: κ}) is not supported yet: give a number or a field x -> κ(x) "
+                            "(it applies where the boundary is not Dirichlet)")
         if isinstance(self.robin, numbers.Real) and not (math.isfinite(self.robin) and self.robin >= 0):
             raise ValueError(f"robin κ must be a finite number >= 0 (a∂u/∂n + κu = g is coercive for κ >= 0), "
                              f"got {self.robin}")

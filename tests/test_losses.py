@@ -187,6 +187,8 @@ def test_robin_refusals():
 
     with pytest.raises(ValueError, match="robin κ must be"):
         Problem(Box([0, 0], [1, 1]), robin=-1.0)
+    with pytest.raises(TypeError, match="not supported yet"):
+        Problem(Box([0, 0], [1, 1]), robin={"outer": 1.0})
     problem = _robin_problem(dirichlet_left=True)
     from ritzhrta.nets.exact_bc import supports_exact
 
