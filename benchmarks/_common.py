@@ -103,3 +103,11 @@ def run_missing(path: Path, key_fields: Sequence[str], plan: Iterable[tuple], ru
         row = run_one(*key)
         append_row(path, row)
         print(",".join(str(v) for v in row.values()), flush=True)
+
+
+def write_table(path: Path, columns: Sequence[tuple[str, str]], rows: Iterable[dict]) -> None:
+    """A markdown table of ``rows``: ``columns`` are (header, row key) pairs; an empty cell shows '–'."""
+    lines = ["| " + " | ".join(h for h, _ in columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(str(r[k]) if str(r[k]) != "" else "–" for _, k in columns) + " |" for r in rows]
+    path.write_text("\n".join(lines) + "\n")
+    print(f"wrote {path}")

@@ -15,7 +15,7 @@ import time
 
 import torch
 
-from _common import quick_args, read_rows
+from _common import quick_args, read_rows, write_table
 
 PROBLEMS = ("peak", "wave-front", "poisson2d-lshape", "lshape-mixed", "poisson2d-dirichlet")
 FIELDS = ("problem", "route", "level")
@@ -79,11 +79,9 @@ def main() -> None:
             append_row(path, row)
             print(",".join(str(v) for v in row.values()), flush=True)
     rows = read_rows(path)
-    lines = ["| problem | route | level | patches | unknowns | estimate | rel H¹ | CPU-s |", "|---|---|---|---|---|---|---|---|"]
-    lines += [f"| {r['problem']} | {r['route']} | {r['level']} | {r['patches']} | {r['unknowns']} | {r['estimate']} | "
-              f"{r['rel_h1']} | {r['cpu_s']} |" for r in rows]
-    (out / "adaptive.md").write_text("\n".join(lines) + "\n")
-    print(f"wrote {out / 'adaptive.md'}")
+    write_table(out / "adaptive.md", [("problem", "problem"), ("route", "route"), ("level", "level"),
+                                      ("patches", "patches"), ("unknowns", "unknowns"), ("estimate", "estimate"),
+                                      ("rel H¹", "rel_h1"), ("CPU-s", "cpu_s")], rows)
 
 
 if __name__ == "__main__":

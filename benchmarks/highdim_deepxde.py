@@ -27,7 +27,7 @@ from ritzhrta.nets.features import RandomFeatureNet  # noqa: E402
 from ritzhrta.training.routes import residual_scale, residual_width  # noqa: E402
 
 import _deepxde  # noqa: E402
-from _common import quick_args, write_rows  # noqa: E402
+from _common import quick_args, write_rows, write_table  # noqa: E402
 
 
 def residual_row(dim: int, width: int | None = None) -> dict:
@@ -65,11 +65,8 @@ def main() -> None:
                          "rel_l2": f"{r['rel_l2']:.3e}", "rel_h1": f"{r['rel_h1']:.3e}"})
             print(rows[-1], flush=True)
     write_rows(out / "highdim_deepxde.csv", rows)
-    lines = ["| d | method | setting | CPU-s | rel L² | rel H¹ |", "|---|---|---|---|---|---|"]
-    lines += [f"| {r['dim']} | {r['method']} | {r['setting']} | {r['cpu_s'] or '–'} | {r['rel_l2'] or '–'} | "
-              f"{r['rel_h1'] or '–'} |" for r in rows]
-    (out / "highdim_deepxde.md").write_text("\n".join(lines) + "\n")
-    print(f"wrote {out / 'highdim_deepxde.md'}")
+    write_table(out / "highdim_deepxde.md", [("d", "dim"), ("method", "method"), ("setting", "setting"),
+                                             ("CPU-s", "cpu_s"), ("rel L²", "rel_l2"), ("rel H¹", "rel_h1")], rows)
 
 
 if __name__ == "__main__":

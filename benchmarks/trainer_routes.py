@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _common import append_row, quick_args, read_rows
+from _common import append_row, quick_args, read_rows, write_table
 
 TRAINERS = ("default", "gauss-newton", "alternating", "adam")
 
@@ -53,12 +53,9 @@ def main() -> None:
             append_row(path, row)
             print(",".join(str(v) for v in row.values()), flush=True)
     rows = read_rows(path)
-    lines = ["| problem | `--trainer` | width | schedule | rel H¹ | estimate | training CPU-s | whole command CPU-s |",
-             "|---|---|---|---|---|---|---|---|"]
-    lines += [f"| {r['problem']} | {r['trainer']} | {r['width']} | {r['schedule']} | {r['rel_h1']} | {r['estimate']} | "
-              f"{r['cpu_s']} | {r['process_cpu_s']} |" for r in rows]
-    (out / "trainer_routes.md").write_text("\n".join(lines) + "\n")
-    print(f"wrote {out / 'trainer_routes.md'}")
+    write_table(out / "trainer_routes.md", [("problem", "problem"), ("`--trainer`", "trainer"), ("width", "width"),
+                                            ("schedule", "schedule"), ("rel H¹", "rel_h1"), ("estimate", "estimate"),
+                                            ("training CPU-s", "cpu_s"), ("whole command CPU-s", "process_cpu_s")], rows)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,12 @@ def _net(width, k=3, s=1.0, seed=0, dim=2, bias=False):
 
 @pytest.mark.parametrize("dirichlet, beta", [("penalty", 100.0), ("nitsche", 30.0)])
 def test_ritz_quadratic_form_matches_the_energy(dirichlet, beta):
-    pb = problems.get("poisson2d-lshape")
+    _check_energy_against_quadratic(problems.get("poisson2d-lshape"), beta, dirichlet)
+
+
+def _check_energy_against_quadratic(pb, beta, dirichlet):
+    """E(c₁) − E(c₀) from the energy equals it from ½cᵀAc − bᵀc (two random output layers);
+    returns the net (at c₁), the rules and E(c₁)."""
     q, b = _rules(pb, 3, 2)
     net = _net(12, bias=True)
     loss = RitzLoss(beta=beta, dirichlet=dirichlet)
@@ -38,6 +43,7 @@ def test_ritz_quadratic_form_matches_the_energy(dirichlet, beta):
         energies.append(float(ritz_energy(net, pb, q, b, beta=beta, dirichlet=dirichlet)))
     model = [float(0.5 * c @ a_mat @ c - b_vec @ c) for c in (c0, c1)]
     assert energies[1] - energies[0] == pytest.approx(model[1] - model[0], rel=1e-10)
+    return net, q, b, energies[1]
 
 
 def test_calibrated_nitsche_is_coercive_and_a_tiny_beta_is_not():
@@ -197,17 +203,6 @@ def test_the_ritz_quadratic_matches_the_energy_with_a_robin_part(dirichlet):
     pb = Problem(Box([0, 0], [1, 1]), source=lambda x: torch.sin(3 * x[:, 0]) + x[:, 1],
                  dirichlet=lambda x: x[:, 0] * x[:, 1], dirichlet_where=lambda x: x[:, 0] < 1 - 1e-9,
                  neumann=lambda x: 1 + x[:, 1] ** 2, robin=lambda x: 2 + x[:, 1])
-    q, b = _rules(pb, 3, 2)
-    net = _net(12, bias=True)
-    loss = RitzLoss(beta=10.0, dirichlet=dirichlet)
-    cols = output_columns(net, loss, pb, q, b)
-    a_mat, b_vec = loss.quadratic(pb, q, b, cols)
-    c0, c1 = torch.randn(13, dtype=torch.float64), torch.randn(13, dtype=torch.float64)
-    energies = []
-    for c in (c0, c1):
-        net.set_output(c)
-        energies.append(float(ritz_energy(net, pb, q, b, beta=10.0, dirichlet=dirichlet)))
-    model = [float(0.5 * c @ a_mat @ c - b_vec @ c) for c in (c0, c1)]
-    assert energies[1] - energies[0] == pytest.approx(model[1] - model[0], rel=1e-10)
-    without = dataclasses.replace(pb, robin=0.0)  # the Robin term is there: dropping κ changes both
-    assert float(ritz_energy(net, without, q, b, beta=10.0, dirichlet=dirichlet)) != pytest.approx(energies[1])
+    net, q, b, energy = _check_energy_against_quadratic(pb, 10.0, dirichlet)
+    without = dataclasses.replace(pb, robin=0.0)  # the Robin term is there: dropping κ changes the energy
+    assert float(ritz_energy(net, without, q, b, beta=10.0, dirichlet=dirichlet)) != pytest.approx(energy)
