@@ -4,6 +4,7 @@ import torch
 # The slow tier: tests that took 1.5 s or more (`pytest --durations`, this project's 2-core machine).
 # `pytest -m "not slow"` is the fast tier (under 90 s); `make test` (CI) runs everything.
 SLOW = {
+    "tests/test_adaptive.py::test_an_interrupted_adaptive_run_says_so_and_resume_starts_it_again",
     "tests/test_adaptive.py::test_the_cli_adaptive_route_writes_levels_and_the_patch_level",
     "tests/test_adaptive.py::test_the_peak_to_1e_3_and_the_estimate_tracks_the_error",
     "tests/test_adaptive.py::test_refinement_follows_the_estimate_to_a_peak_it_was_not_told_about",

@@ -104,3 +104,31 @@ def test_a_global_layer_under_the_local_features():
     active = [e["patches"] for e in peak.history]
     assert active[0] == 0 and 0 < active[1] < 16, active
     assert peak.history[1]["unknowns"] == peak.history[0]["unknowns"] + 16 * active[1]
+
+
+def test_an_interrupted_adaptive_run_says_so_and_resume_starts_it_again(tmp_path, capsys, monkeypatch):
+    import json
+
+    from ritzhrta.cli.main import main
+    from ritzhrta.training import adaptive
+
+    argv = ["solve", "peak", "--adaptive", "--tol", "0.5", "--max-dofs", "700", "--resolution", "20", "--no-progress"]
+    assert main(argv + ["--out", str(tmp_path / "whole")]) == 0
+    real, calls = adaptive._fit, []
+
+    def interrupted(*args):
+        calls.append(1)
+        if len(calls) == 3:  # inside the second level
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(adaptive, "_fit", interrupted)
+    out = tmp_path / "part"
+    assert main(argv + ["--out", str(out)]) == 130
+    assert "starts it again from level 0" in capsys.readouterr().err
+    assert json.loads((out / "summary.json").read_text())["status"] == "interrupted"
+    monkeypatch.setattr(adaptive, "_fit", real)
+    assert main(["solve", "--resume", str(out), "--no-progress"]) == 0
+    whole, part = (json.loads((tmp_path / d / "summary.json").read_text()) for d in ("whole", "part"))
+    assert part["status"] == "finished" and part["levels"][-1]["estimate"] == whole["levels"][-1]["estimate"]
+    assert part["errors"] == whole["errors"]

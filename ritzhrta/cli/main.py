@@ -215,8 +215,10 @@ def cmd_solve(args) -> int:
         if args.problem is not None:
             raise UsageError("give either a problem name or --resume DIR, not both")
         with usage():
-            validate(read_config(args.resume))
-            latest_checkpoint(args.resume)  # unreadable checkpoints (both) are bad input, refused before anything runs
+            config = read_config(args.resume)
+            validate(config)
+            if not config.adaptive:  # the adaptive route keeps no checkpoint: it starts again from level 0
+                latest_checkpoint(args.resume)  # unreadable checkpoints (both) are bad input, refused before anything runs
         with usage_if_busy(), said_on_interrupt(args.resume):
             result, out = resume_run(args.resume, progress=not args.no_progress), args.resume
     else:
@@ -265,13 +267,26 @@ class InterruptedRun(Exception):
     """A run stopped by a signal, already reported on stderr."""
 
 
+def _adaptive_folder(out: Path) -> bool:
+    """Whether the run folder's config.json asks for the adaptive route (it keeps no checkpoint)."""
+    import json
+
+    try:
+        return bool(json.loads((out / "config.json").read_text()).get("adaptive"))
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 @contextlib.contextmanager
 def said_on_interrupt(out: Path) -> Iterator[None]:
     """A second Ctrl-C (or a signal outside the loop): say what the run folder really holds."""
     try:
         yield
     except KeyboardInterrupt:
-        if (Path(out) / "checkpoint.pt").exists():
+        if _adaptive_folder(Path(out)):
+            print(f"ritzhrta: interrupted; the adaptive route keeps no checkpoint: ritzhrta solve --resume {out} "
+                  "starts it again from level 0", file=sys.stderr)
+        elif (Path(out) / "checkpoint.pt").exists():
             print(f"ritzhrta: interrupted; the last checkpoint in {out} is kept: ritzhrta solve --resume {out}",
                   file=sys.stderr)
         else:
