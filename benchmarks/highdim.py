@@ -1,17 +1,22 @@
-"""The residual route above 3D (issue 26): poisson-nd and gaussian-nd on [0,1]^d, d = 4, 5, 10, 20,
-from the CLI's defaults (Gaussian features, scrambled Sobol points, 4 per unknown) and at other
-widths, with the paper's Adam route as the control at d = 5 and 10 (same problem, 2000 steps).
+"""The high-dimensional route (issue 36): poisson-nd (additive), gaussian-nd (a product), pairs-nd
+(a chain of two-coordinate products: neither) and ridge-nd (sin(Σx/√d): a ridge) on [0,1]^d, d = 5, 10, 20, 50, from ``solve(problem)``
+with nothing but the problem (the route picks ANOVA-1, ANOVA-2 or the separated family by its
+residual estimate; no exact solution is used), with two controls in the same run: the full-
+dimensional ridge features of issue 26 (``--features ridge``) and DeepXDE's PINN (d = 5, 10, poisson-nd
+and gaussian-nd; benchmarks/_deepxde.py, installed with ``--no-deps``).
 
-    python benchmarks/highdim.py [--quick]
+    python benchmarks/highdim.py [--quick] [--no-deepxde]
 
-Rows (results/highdim.csv): problem, dim, method, width, scale, seed, rel_l2, rel_h1, estimate
-(relative H¹, no exact solution used), cpu_s. Table: results/highdim.md. DeepXDE's PINN, the other
-control: benchmarks/highdim_deepxde.py (results/highdim_deepxde.md).
+Rows (results/highdim.csv): problem, dim, method, family (the route's choice), unknowns, rel_l2,
+rel_h1, estimate (relative H¹), effectivity (estimate / true H¹), cpu_s (one thread, process time of
+solve(): the route, its estimate and its second opinion; not the error evaluation against u*).
+Table: results/highdim.md.
 """
 from __future__ import annotations
 
-import statistics
+import argparse
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -19,73 +24,72 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import problems  # noqa: E402
-from ritzhrta import H1Loss, Stage, TwoLayerNet, homotopy, solve  # noqa: E402
-from ritzhrta.nets.features import RandomFeatureNet  # noqa: E402
-from ritzhrta.forms.residual import ResidualLoss  # noqa: E402
-from ritzhrta.training.routes import residual_scale, residual_width  # noqa: E402
+from ritzhrta import solve  # noqa: E402
+from ritzhrta.training.routes import default_config  # noqa: E402
 
-from _common import quick_args, read_rows, run_missing  # noqa: E402
+import _deepxde  # noqa: E402
+from _common import output_dir, write_rows, write_table  # noqa: E402
 
-KEY = ("problem", "dim", "method", "width", "seed")
+FIELDS = ("problem", "dim", "method", "family", "unknowns", "rel_l2", "rel_h1", "estimate", "effectivity", "cpu_s")
 
 
-def run_one(name: str, dim: int, method: str, width: int, seed: int) -> dict:
+def route_row(name: str, dim: int, features: str | None = None) -> dict:
     problem = problems.get(name, dim=dim)
-    torch.manual_seed(seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if method == "residual":
-            scale = residual_scale(dim)
-            net = RandomFeatureNet(problem.domain, width, scale=scale).double()
-            r = solve(problem, net, (Stage(1, 1.0, trainer="galerkin"),), loss=ResidualLoss(), progress=False,
-                      seed=seed)
-        else:  # the paper's route: Adam, H¹ loss (uses u*), σ_s^3, homotopy 0.5 -> 1
-            scale = 0.0
-            net = TwoLayerNet(dim, width, k=3, s=0.5)
-            r = solve(problem, net, homotopy(2000), loss=H1Loss(), progress=False, seed=seed)
-    est = (r.estimate or {}).get("h1")
-    return {"problem": name, "dim": dim, "method": method, "width": width, "scale": scale, "seed": seed,
-            "rel_l2": f"{r.errors['l2']:.3e}", "rel_h1": f"{r.errors['h1']:.3e}",
-            "estimate": "" if est is None else f"{est:.3e}", "cpu_s": f"{r.cpu_seconds:.2f}"}
+        if features is None:
+            r = solve(problem, progress=False)
+        else:
+            config = default_config(problem, features=features)
+            r = solve(problem, config.build_model(problem, 1.0), config.stages(), loss=config.build_loss(),
+                      progress=False)
+    est = r.estimate["h1"]
+    model = r.net.model
+    unknowns = model.A.numel() if hasattr(model, "A") else model.width + (getattr(model, "c", None) is not None)
+    return {"problem": name, "dim": dim, "method": "route (auto)" if features is None else f"--features {features}",
+            "family": r.estimate.get("family", ""), "unknowns": unknowns, "rel_l2": f"{r.errors['l2']:.3e}",
+            "rel_h1": f"{r.errors['h1']:.3e}", "estimate": f"{est:.3e}",
+            "effectivity": f"{est / r.errors['h1']:.2f}", "cpu_s": f"{r.cpu_seconds:.2f}"}
 
 
-def plan(quick: bool):
-    if quick:
-        yield "poisson-nd", 4, "residual", 100, 0
-        return
-    for name in ("poisson-nd", "gaussian-nd"):
-        for dim in (4, 5, 10, 20):
-            base = residual_width(dim)
-            for width in sorted({base // 2, base, 2 * base} if dim <= 5 else {base // 2, base}):
-                for seed in (0, 1):
-                    yield name, dim, "residual", width, seed
-    for dim in (5, 10):
-        yield "poisson-nd", dim, "adam-2000", 1000, 0
-
-
-def table(rows: list[dict]) -> str:
-    out = ["| problem | d | method | width | scale | rel L² [min, max] | rel H¹ | estimate / true H¹ | CPU-s |",
-           "|---|---|---|---|---|---|---|---|---|"]
-    groups: dict = {}
-    for r in rows:
-        groups.setdefault((r["problem"], int(r["dim"]), r["method"], int(r["width"])), []).append(r)
-    for (p, d, m, w), rs in sorted(groups.items()):
-        l2 = [float(r["rel_l2"]) for r in rs]
-        h1 = [float(r["rel_h1"]) for r in rs]
-        eff = [float(r["estimate"]) / float(r["rel_h1"]) for r in rs if r["estimate"]]
-        effs = f"{min(eff):.2f} – {max(eff):.2f}" if eff else "–"
-        out.append(f"| {p} | {d} | {m} | {w} | {rs[0]['scale']} | {min(l2):.1e} – {max(l2):.1e} | "
-                   f"{statistics.median(h1):.1e} | {effs} | {statistics.median(float(r['cpu_s']) for r in rs):.2f} |")
-    return "\n".join(out) + "\n"
+def deepxde_rows(name: str, dim: int, quick: bool) -> list[dict]:
+    if not _deepxde.available():
+        return [{"problem": name, "dim": dim, "method": "deepxde PINN", "family": "not run: deepxde is not installed"}]
+    adam, lbfgs = (20, 0) if quick else (2000, 500)
+    rows = []
+    for r in _deepxde.run(problems.get(name, dim=dim), "pinn", adam, lbfgs, 10 if quick else 500,
+                          num_domain=256 if quick else 2048, num_boundary=64 if quick else 512):
+        rows.append({"problem": name, "dim": dim, "method": "deepxde PINN", "family": r["setting"], "unknowns": "",
+                     "rel_l2": f"{r['rel_l2']:.3e}", "rel_h1": f"{r['rel_h1']:.3e}", "estimate": "",
+                     "effectivity": "", "cpu_s": f"{r['cpu_seconds']:.2f}"})
+    return rows
 
 
 def main() -> None:
-    args, out = quick_args(__doc__)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="d = 4 only, small PINN (a smoke test)")
+    parser.add_argument("--no-deepxde", action="store_true", help="leave the PINN control out")
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    out = output_dir(args.out, args.quick)
     torch.set_num_threads(1)
-    path = out / "highdim.csv"
-    run_missing(path, KEY, plan(args.quick), run_one)
-    (out / "highdim.md").write_text(table(read_rows(path)))
-    print(f"wrote {out / 'highdim.md'}")
+    dims = (4,) if args.quick else (5, 10, 20, 50)
+    rows = []
+    for name in ("poisson-nd", "gaussian-nd", "pairs-nd", "ridge-nd"):
+        for dim in dims:
+            rows.append(route_row(name, dim))
+            print(rows[-1], flush=True)
+            if dim <= 20 and not args.quick:
+                rows.append(route_row(name, dim, "ridge"))
+                print(rows[-1], flush=True)
+            pinn = dim in (5, 10) and name in ("poisson-nd", "gaussian-nd") or args.quick
+            if pinn and not args.no_deepxde:
+                rows.extend(deepxde_rows(name, dim, args.quick))
+                print(rows[-1], flush=True)
+    rows = [{f: row.get(f, "") for f in FIELDS} for row in rows]
+    write_rows(out / "highdim.csv", rows, FIELDS)
+    write_table(out / "highdim.md", [(f, f) for f in FIELDS], rows)
+    
 
 
 if __name__ == "__main__":

@@ -25,6 +25,8 @@ REGISTRY: dict[str, Callable[..., Union[Problem, Target]]] = {
     "poisson20d": highdim.poisson20d,
     "gaussian-nd": highdim.gaussian_nd,
     "gaussian10d": highdim.gaussian10d,
+    "pairs-nd": highdim.pairs_nd,
+    "ridge-nd": highdim.ridge_nd,
     "smooth-coefficient": mesh2d.smooth_coefficient,
     "two-material": mesh2d.two_material,
     "plate-hole": mesh2d.plate_hole,

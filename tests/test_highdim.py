@@ -25,16 +25,25 @@ def test_sources_are_minus_the_laplacian(name, dim):
 
 
 def test_the_default_route_in_five_dimensions(tmp_path):
-    """d = 5: Sobol points (4 per unknown), Gaussian features at scale 0.25: rel L² ~1e-6, and a
-    two-draw estimate (another scramble) within 3x; no VTK or figure of the field, one line."""
+    """d = 5 from the CLI with nothing but the name: the high-dimensional route picks ANOVA-1 for the
+    additive poisson-nd (round-off), reports its estimate and candidates; no VTK or figure of the
+    field, one line; --width belongs to --features ridge (the full-dimensional control)."""
     out = tmp_path / "nd"
-    assert main(["solve", "poisson-nd", "--width", "400", "--out", str(out), "--no-progress", "--threads", "1"]) == 0
+    assert main(["solve", "poisson-nd", "--out", str(out), "--no-progress", "--threads", "1"]) == 0
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["config"]["features"] == "gauss" and summary["config"]["feature_scale"] == 0.25
-    assert summary["errors"]["l2"] < 1e-4
-    assert 1 / 3 < summary["estimate"]["h1"] / summary["errors"]["h1"] < 3
+    assert summary["config"]["trainer"] == "highdim" and summary["estimate"]["family"] == "anova1"
+    assert summary["errors"]["l2"] < 1e-10 and summary["estimate"]["h1"] < 1e-9
+    assert [c["family"] for c in summary["estimate"]["candidates"]] == ["anova1"]
     assert "outputs_not_written" in summary and not (out / "solution.vtu").exists()
     assert main(["export", str(out), "--vtk", str(tmp_path / "x.vtu")]) == 2
+    assert main(["solve", "poisson-nd", "--width", "400", "--out", str(tmp_path / "w"), "--no-progress"]) == 2
+    assert not (tmp_path / "w").exists()
+    ridge = tmp_path / "ridge"
+    assert main(["solve", "poisson-nd", "--features", "ridge", "--width", "200", "--out", str(ridge),
+                 "--no-progress", "--threads", "1"]) == 0
+    summary = json.loads((ridge / "summary.json").read_text())
+    assert summary["estimate"]["family"] == "ridge" and summary["errors"]["l2"] < 1e-2
+    assert 1 / 3 < summary["estimate"]["h1"] / summary["errors"]["h1"] < 3
 
 
 def test_vtk_above_3d_is_refused_in_one_line():

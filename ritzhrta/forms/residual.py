@@ -27,7 +27,8 @@ from ritzhrta.nets.derivatives import value_and_grad
 from ritzhrta.geometry.domains import Points
 from ritzhrta.problem import Problem
 
-__all__ = ["ResidualLoss", "network_laplacian", "pde_residual", "residual_rule", "DEFAULT_BOUNDARY_WEIGHT",
+__all__ = ["ResidualLoss", "network_laplacian", "pde_residual", "coefficient_grad", "residual_rule",
+           "DEFAULT_BOUNDARY_WEIGHT",
            "ROWS_PER_UNKNOWN"]
 
 DEFAULT_BOUNDARY_WEIGHT = 100.0
@@ -66,7 +67,7 @@ def network_laplacian(net: nn.Module, x: Tensor) -> Tensor:
     return total
 
 
-def _coefficient_grad(problem: Problem, x: Tensor) -> Tensor | None:
+def coefficient_grad(problem: Problem, x: Tensor) -> Tensor | None:
     """∇a at x (None when a is constant), by autograd of the problem's coefficient."""
     if not callable(problem.diffusion):
         return None
@@ -83,7 +84,7 @@ def pde_residual(net: nn.Module, problem: Problem, x: Tensor) -> Tensor:
     """R = f − (−∇·(a∇u) + V·u) at x, shape (n,) (differentiable in the parameters)."""
     u, g = value_and_grad(net, x)
     r = problem.f(x) + problem.a(x) * network_laplacian(net, x) - problem.V(x) * u
-    da = _coefficient_grad(problem, x)
+    da = coefficient_grad(problem, x)
     return r if da is None else r + (da * g).sum(1)
 
 
@@ -149,7 +150,7 @@ class ResidualLoss:
             raise ValueError("the residual loss's rows need Laplacians and boundary normal derivatives")
         x, sw = interior.x, torch.sqrt(interior.w.double())
         op = -problem.a(x).double()[:, None] * cols.laplacian + problem.V(x).double()[:, None] * cols.values
-        da = _coefficient_grad(problem, x)
+        da = coefficient_grad(problem, x)
         if da is not None:
             op = op - torch.einsum("nmd,nd->nm", cols.grads, da.double())
         rows, target = [op * sw[:, None]], [problem.f(x).double() * sw]

@@ -30,7 +30,9 @@ LOSSES = {"h1": lambda config: H1Loss(), "l2": lambda config: L2Loss(),
                                           (None if config.dirichlet == "nitsche" else DEFAULT_BETA),
                                           dirichlet=config.dirichlet),
           "residual": lambda config: ResidualLoss()}
-FEATURES = ("sigma", "tanh", "sin", "gauss")  # sigma: σ_s^k (the paper's); the others: ritzhrta.nets.features
+FEATURES = ("sigma", "tanh", "sin", "gauss", "auto", "anova1", "anova2", "separated", "ridge")  # sigma: σ_s^k (the
+# paper's); tanh/sin/gauss: ritzhrta.nets.features; the rest: the high-dimensional route (ritzhrta.training.highdim)
+HIGHDIM_FEATURES = FEATURES[4:]
 
 
 def _trainer_names() -> tuple[str, ...]:
@@ -163,8 +165,10 @@ class RunConfig:
                                          check=lambda v: None if 0 < v < 1 else f"must be a number in (0, 1), got {v}")
     out: str | None = option(None, flag=None)  # a config file's run folder (the CLI's --out is the command's)
     features: str = option("sigma", "hidden layer: sigma (σ_s^k, the paper's) or an analytic random layer (tanh, sin, "
-                           "gauss; galerkin trainer). Default: gauss for 2D/3D PDE problems on boxes, disks and "
-                           "polygons (the residual route), else sigma", choices=FEATURES, route=True)
+                           "gauss; galerkin trainer), or a family of the high-dimensional route on a box (auto, anova1, "
+                           "anova2, separated, ridge; highdim trainer). Default: gauss for 2D/3D PDE problems on boxes, "
+                           "disks and polygons (the residual route), auto above 3D, else sigma", choices=FEATURES,
+                           route=True)
     feature_scale: float | None = option(None, "spread of analytic features' weights in units of 1/L (L: the "
                                          "domain's size; default 2)", metavar="SCALE", check=_positive, route=True)
     tol: float = option(1e-2, "warn when the estimated relative H¹ error exceeds TOL; with --adaptive, refine until "
@@ -194,8 +198,8 @@ class RunConfig:
         # checks across fields
         if self.quadrature is not None and self.resample_every:
             raise ValueError("a quadrature rule is fixed: resample_every needs sampled points")
-        if self.feature_scale is not None and self.features == "sigma":
-            raise ValueError("feature_scale is for analytic features (tanh, sin, gauss), not sigma")
+        if self.feature_scale is not None and self.features not in ("tanh", "sin", "gauss"):
+            raise ValueError(f"feature_scale is for analytic features (tanh, sin, gauss), not {self.features}")
         if self.reference_tol is not None and self.reference is None:
             raise ValueError("reference_tol is set but reference is not (use reference 'fem')")
         if self.max_dofs is not None and not self.adaptive:
@@ -235,6 +239,8 @@ class RunConfig:
         """The network of :meth:`build_net`, fed (x, |ψ(x)|) when the problem has an ``interface``
         ψ, and wrapped as u = ĥ + φN when ``dirichlet`` is "exact"."""
         interface = getattr(problem, "interface", None)
+        if self.trainer == "highdim" or self.features in HIGHDIM_FEATURES:
+            return self._build_highdim(problem, interface)
         if self.features != "sigma":
             return self._build_features(problem, interface)
         net = self.build_net(problem.dim + (interface is not None), s0)
@@ -251,6 +257,25 @@ class RunConfig:
 
             net = ExactDirichlet(net, problem)
         return net
+
+    def _build_highdim(self, problem, interface) -> torch.nn.Module:
+        """A :class:`~ritzhrta.nets.highdim.HighDimNet` (the route chooses its model)."""
+        from ritzhrta.nets.highdim import HighDimNet
+
+        features = "auto" if self.features not in HIGHDIM_FEATURES else self.features
+        if self.trainer != "highdim":
+            raise ValueError(f"features {features!r} belong to the high-dimensional route: use the highdim trainer "
+                             f"(leave --trainer out), not {self.trainer!r}")
+        if type(problem.domain).__name__ != "Box" or interface is not None or problem.dim < 2:
+            raise ValueError(f"the high-dimensional route (features {features!r}) needs a box of dimension >= 2 "
+                             f"without an interface, got {problem.dim}D {type(problem.domain).__name__}")
+        if self.loss != "residual":
+            raise ValueError(f"the high-dimensional route solves the strong-form residual: loss 'residual', "
+                             f"not {self.loss!r}")
+        if self.device != "cpu":
+            raise ValueError("the high-dimensional route runs on the CPU (float64)")
+        torch.manual_seed(self.seed)
+        return HighDimNet(problem.domain, features, self.width if features == "ridge" else None)
 
     def _build_features(self, problem, interface) -> torch.nn.Module:
         """A :class:`~ritzhrta.nets.features.RandomFeatureNet` on the problem's domain."""

@@ -418,6 +418,8 @@ def unused_settings(config: RunConfig) -> dict:
         unused += ["dirichlet", "beta"]
     if config.features != "sigma":
         unused += ["k", "ntk_scaling", "init"]
+    if config.trainer == "highdim" and config.features != "ridge":
+        unused += ["width"]  # the high-dimensional route sizes its own bases
     return {name: getattr(config, name) for name in unused}
 
 

@@ -44,6 +44,7 @@ REGISTRY: dict[str, str] = {
     "galerkin": ".galerkin",
     "gauss-newton": ".gauss_newton",
     "alternating": ".alternating",
+    "highdim": ".highdim",
 }
 
 

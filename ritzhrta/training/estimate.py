@@ -149,6 +149,17 @@ def estimate_run(run, tol: float) -> dict:
     from ritzhrta.forms.residual import ResidualLoss
 
     cpu0, last, problem = time.process_time(), run.stages[-1], run.problem
+    report = getattr(run.net, "report", None)
+    if report is not None:  # the high-dimensional route estimated its own choice (training/highdim.py)
+        est = report["estimate"]
+        eta = est["h1"]
+        lines = warn_unresolved(eta, tol, [], advice="no family of the high-dimensional route resolved it (their "
+                                "estimates: the summary's estimate.candidates); force one with --features")
+        return {"h1": eta, "method": f"residual on fresh points, {est['second_method']} as second opinion "
+                                     f"({report['family']})", "residual": est["residual"],
+                "second_opinion": est["second_opinion"], "family": report["family"],
+                "candidates": report["candidates"], "tol": tol, "resolved": eta <= tol, "warnings": lines,
+                "cpu_seconds": time.process_time() - cpu0}
     other = sibling(run.net, seed=torch.initial_seed() % (2 ** 31) + 7919) if last.trainer == "galerkin" else None
     if other is not None:
         interior, boundary = second_rule(run)
@@ -199,15 +210,15 @@ def reentrant_corners(domain) -> list[tuple[float, ...]]:
     return list(corners()) if callable(corners) else []
 
 
-def warn_unresolved(estimate: float, tol: float, corners) -> list[str]:
+def warn_unresolved(estimate: float, tol: float, corners, advice: str | None = None) -> list[str]:
     """The one-line warnings for a solve whose estimate exceeds ``tol`` or that has re-entrant
     ``corners`` it cannot see; each is also issued as an :class:`UnresolvedWarning`."""
     lines = []
     if not math.isfinite(tol):  # tol = inf: an inner solve that reports nothing
         return lines
     if estimate > tol:
-        lines.append(f"estimated relative H¹ error {estimate:.2g} > tol {tol:g}: not resolved; try a wider net "
-                     "(--width), more quadrature points (--quadrature), or local features")
+        advice = advice or "try a wider net (--width), more quadrature points (--quadrature), or local features"
+        lines.append(f"estimated relative H¹ error {estimate:.2g} > tol {tol:g}: not resolved; {advice}")
     if corners:
         where = ", ".join("(" + ", ".join(f"{c:g}" for c in xy) + ")" for xy in corners)
         lines.append(f"re-entrant corner at {where}: the solution is singular there and the estimate "

@@ -55,6 +55,7 @@ class Run:
     sync_every: int = 1
     compiler: CompiledStep | None = None
     initial_errors: dict = field(default_factory=dict)
+    tol: float = 1e-2  # the estimate's tolerance (solve(tol=...)); a route that adapts reads it
 
     def errors(self) -> dict:
         return relative_errors(self.net, self.problem, self.eval_points) if self.problem.has_exact else {}

@@ -18,7 +18,12 @@ FACTORS = {"gradient": 2.1, "galerkin": 3.05, "alternating": 3.05, "gauss-newton
 
 
 def estimate_bytes(trainer: str, width: int, points: int, dim: int, dtype_bytes: int = 8, depth: int = 1) -> float:
-    """Peak bytes of a run with ``points`` training points and a width-``width`` network."""
+    """Peak bytes of a run with ``points`` training points and a width-``width`` network (the
+    highdim trainer: its own largest dense solve, :func:`ritzhrta.training.highdim.route_bytes`)."""
+    if trainer == "highdim":
+        from ritzhrta.training.highdim import route_bytes
+
+        return route_bytes(dim, width=width or None)
     values = points * width * (dim + 1) * depth
     total = FACTORS.get(trainer, 3.05) * values * dtype_bytes
     if trainer in ("galerkin", "alternating"):
@@ -51,6 +56,9 @@ def check_memory(trainer: str, width: int, points: int, dim: int, dtype_bytes: i
     have = available_bytes() if available is None else available
     if have is not None and need > FRACTION * have:
         gib = 2 ** 30
+        if trainer == "highdim":
+            raise ValueError(f"the high-dimensional route needs about {need / gib:.1f} GiB in {dim} dimensions (its "
+                             f"largest dense solve) but {have / gib:.1f} GiB are available")
         raise ValueError(f"this run needs about {need / gib:.1f} GiB (width {width} × {points} points × {dim + 1} "
                          f"values, {trainer}; model in benchmarks/results/memory.md) but {have / gib:.1f} GiB are "
                          "available: lower --width, --points or --quadrature")

@@ -4,7 +4,7 @@ settings a user leaves out. One place, used by ``ritzhrta solve NAME`` and by
 """
 from __future__ import annotations
 
-__all__ = ["GALERKIN_ROUTE", "GRADIENT_PDE_ROUTE", "RESIDUAL_ROUTE", "RESIDUAL_WIDTH", "MESH_ROUTE", "choose",
+__all__ = ["GALERKIN_ROUTE", "GRADIENT_PDE_ROUTE", "HIGHDIM_ROUTE", "RESIDUAL_ROUTE", "RESIDUAL_WIDTH", "MESH_ROUTE", "choose",
            "default_config", "residual_width", "residual_scale"]
 
 # The Ritz route (issue 11, benchmarks/results/vs_peers.md; `--loss ritz`): one Galerkin solve of the
@@ -40,6 +40,9 @@ MESH_ROUTE = {"width": 1000, "init": "kinks"}
 # ~31 CPU-s of training, where the paper's width 1000 gives 3.2e-3 / 3.9e-3 in 90-99 CPU-s); a function
 # to approximate keeps width 1000 (the paper's Table 1).
 GRADIENT_PDE_ROUTE = {"width": 500}
+# Above 3D on a box (issue 36, benchmarks/results/highdim.md): the high-dimensional route chooses ANOVA-1,
+# ANOVA-2 or separated features by a residual estimate (ritzhrta.training.highdim); its sizes are its own.
+HIGHDIM_ROUTE = {"trainer": "highdim", "loss": "residual", "default_schedule": "1:1"}
 
 
 def choose(problem, trainer: str | None = None, loss: str | None = None, width: int | None = None,
@@ -56,6 +59,15 @@ def choose(problem, trainer: str | None = None, loss: str | None = None, width: 
 
     d = RunConfig(problem="")
     pde = isinstance(problem, Problem)
+    if pde and _highdim_route(problem, trainer, loss, features, {"k": k, "dirichlet": dirichlet, "init": init}):
+        features = features or "auto"
+        if width is not None and features != "ridge":
+            raise ValueError(f"the high-dimensional route chooses its own sizes: --width is for --features ridge, "
+                             f"not {features!r}")
+        width = width if width is not None else (residual_width(problem.dim) if features == "ridge" else d.width)
+        return {**HIGHDIM_ROUTE, "features": features, "width": width,
+                "k": k if k is not None else d.k, "dirichlet": d.dirichlet, "init": d.init,
+                "dtype": dtype or "float64", "feature_scale": feature_scale}
     trainer = trainer or ("galerkin" if pde else "gradient")
     base = {"loss": d.loss, "width": d.width, "k": d.k, "dtype": d.dtype}
     if trainer != "gradient":
@@ -94,6 +106,21 @@ def choose(problem, trainer: str | None = None, loss: str | None = None, width: 
     if chosen["features"] != "sigma" and dirichlet is None and chosen["dirichlet"] == "exact":
         chosen["dirichlet"] = "nitsche"  # the exact lift wraps σ networks only
     return chosen
+
+
+def _highdim_route(problem, trainer, loss, features, given: dict) -> bool:
+    """The high-dimensional route: asked for (the highdim trainer or one of its families), or a PDE
+    problem on a box above 3D with nothing that asks for another route."""
+    from ritzhrta.outputs.config import HIGHDIM_FEATURES
+
+    if features in HIGHDIM_FEATURES and trainer not in (None, "highdim"):
+        raise ValueError(f"features {features!r} belong to the high-dimensional route (the highdim trainer): leave "
+                         f"--trainer out, not {trainer!r}")
+    if trainer == "highdim" or features in HIGHDIM_FEATURES:
+        return True
+    return (trainer in (None, "galerkin") and features is None and loss in (None, "residual") and problem.dim > 3
+            and type(problem.domain).__name__ == "Box" and problem.interface is None
+            and all(v is None for v in given.values()))
 
 
 def _residual_route(problem, given: dict) -> bool:

@@ -150,7 +150,7 @@ def solve(problem, net: nn.Module | None = None, schedule: Sequence[Stage] | Non
     run = Run(problem=problem, net=net, stages=stages, loss=loss, lr=lr, sampler=sampler, eval_points=eval_points,
               eval_every=eval_every, callback=callback, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
               lr_scale=float(lr_scale), closed_form=closed_form, sync_every=sync_every,
-              compiler=CompiledStep() if compile else None)
+              compiler=CompiledStep() if compile else None, tol=tol)
     if resume is None:
         net.set_s(stages[0].s_at(0))
         if hasattr(loss, "calibrated") and stages[0].trainer == "gradient":
