@@ -123,7 +123,6 @@ def test_bad_input_is_refused_in_one_line():
     assert math.isfinite(highdim.route_bytes(50)) and highdim.route_bytes(50) < 4 * 2 ** 30
 
 
-@pytest.mark.slow
 def test_a_ridge_solution_is_found_along_its_direction():
     """ridge-nd is sin(Σx/√d): neither additive, nor a product, nor pairs. Its source's gradients
     point along (1, …, 1): the active-subspace block finds that direction and resolves it (its

@@ -6,6 +6,9 @@ from __future__ import annotations
 from ritzhrta._lazy import lazy_exports
 
 _EXPORTS = {
+    # anova
+    "AnovaNet": "anova", "ANOVA_M1": "anova", "ANOVA_M2": "anova", "ANOVA_SCALE1": "anova",
+    "ANOVA_SCALE2": "anova",
     # derivatives
     "value_and_grad": "derivatives", "autograd_value_and_grad": "derivatives", "evaluate": "derivatives",
     # enrichment
@@ -16,11 +19,15 @@ _EXPORTS = {
     # features
     "FAMILIES": "features", "RandomFeatureNet": "features", "DEFAULT_FAMILY": "features",
     "DEFAULT_SCALE": "features",
+    # highdim
+    "HighDimNet": "highdim", "build_structure": "highdim",
     # interface
     "InterfaceNet": "interface",
     # networks
     "HomotopyNet": "networks", "TwoLayerNet": "networks", "MLP": "networks", "place_kinks": "networks",
     "INITS": "networks",
+    # separated
+    "SeparatedNet": "separated", "legendre": "separated",
 }
 
 __all__ = sorted(_EXPORTS)

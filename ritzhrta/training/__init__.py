@@ -20,6 +20,10 @@ _EXPORTS = {
     # gauss_newton
     "gauss_newton_fit": "gauss_newton", "parameter_columns": "gauss_newton", "gram_product": "gauss_newton",
     "check_gauss_newton": "gauss_newton", "GNReport": "gauss_newton",
+    # highdim
+    "solve_highdim": "highdim", "residual_estimate": "highdim", "rank_pairs": "highdim", "fit_anova": "highdim",
+    "fit_separated": "highdim", "second_opinion": "highdim", "route_bytes": "highdim", "point_sets": "highdim",
+    "face_points": "highdim",
     # loop
     "Run": "loop", "RunState": "loop", "DivergenceError": "loop", "run_stages": "loop",
     # lstsq
@@ -30,7 +34,7 @@ _EXPORTS = {
     "estimate_bytes": "memory", "available_bytes": "memory", "check_memory": "memory", "FRACTION": "memory",
     # routes
     "GALERKIN_ROUTE": "routes", "GRADIENT_PDE_ROUTE": "routes", "RESIDUAL_ROUTE": "routes",
-    "RESIDUAL_WIDTH": "routes", "MESH_ROUTE": "routes", "choose": "routes", "default_config": "routes",
+    "RESIDUAL_WIDTH": "routes", "MESH_ROUTE": "routes", "HIGHDIM_ROUTE": "routes", "choose": "routes", "default_config": "routes",
     "residual_width": "routes", "residual_scale": "routes",
     # sampling
     "Sampler": "sampling",
