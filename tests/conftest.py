@@ -43,6 +43,7 @@ SLOW = {
     "tests/test_galerkin.py::test_galerkin_and_gauss_newton_stages_through_solve",
     "tests/test_highdim.py::test_the_default_route_in_five_dimensions",
     "tests/test_highdim_route.py::test_a_ridge_solution_is_found_along_its_direction",
+    "tests/test_stop_phases.py::test_a_stop_after_training_is_honoured_in_every_phase_and_resume_does_not_retrain",
     "tests/test_mesh_domain.py::test_cli_plate_hole_with_reference",
     "tests/test_mesh_domain.py::test_cli_poisson3d_default_and_part3d",
     "tests/test_mesh_domain.py::test_fem_reference_agrees_with_exact_solutions",

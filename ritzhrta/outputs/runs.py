@@ -99,7 +99,8 @@ def _solve_once(config: RunConfig, problem, net, stages, resume, scale, progress
                  progress=progress, checkpoint=save, checkpoint_every=config.checkpoint_every, resume=resume,
                  lr_scale=scale, compile=config.compile, eval_every=config.eval_every,
                  quadrature=tuple(config.quadrature) if config.quadrature else None, tol=config.tol,
-                 callback=(lambda info: stop.is_set()) if stop is not None else None)
+                 callback=(lambda info: stop.is_set()) if stop is not None else None,
+                 stop=stop.is_set if stop is not None else None)
 
 
 PREVIOUS = "checkpoint.prev.pt"
@@ -300,10 +301,28 @@ def _finish(config: RunConfig, out: Path, state: dict | None, progress: bool, ou
     try:
         with Interrupt() as stop:
             problem, result = _solve(config, out, state, progress, stop)
-        result.threads, result.load_at_start = threads, load
-        if stop.is_set() and result.status == "stopped":
-            result.status = "interrupted"
-        write_outputs(out, config, problem, result, plots=outputs and result.status != "interrupted")
+            result.threads, result.load_at_start = threads, load
+            if stop.is_set() and result.status in ("stopped", "finished"):
+                # a stop during training, after its last step or during the estimate
+                result.status = "interrupted"
+            if result.status == "interrupted":
+                if len(result.history) and _training_done(config, result):
+                    result.message = ("stopped after training, before the estimate and outputs: --resume "
+                                      "finishes them without retraining")
+                write_outputs(out, config, problem, result, plots=False)
+                mark_status(out, config, "interrupted", result.message or "stopped by a signal during training")
+            else:
+                try:
+                    write_outputs(out, config, problem, result, plots=outputs, stop=stop.is_set)
+                except KeyboardInterrupt:  # the FEM reference honours a stop request after its level
+                    if not stop.is_set():
+                        raise
+                    raise PhaseStopped("FEM reference") from None
+    except PhaseStopped as err:
+        result.status = "interrupted"
+        result.message = (f"stopped during the {err.phase}; the checkpoint holds the trained network: --resume "
+                          "finishes the remaining phases without retraining")
+        mark_status(out, config, "interrupted", result.message)
     except KeyboardInterrupt:
         mark_status(out, config, "interrupted", "stopped by a signal before the run's outputs were written")
         raise
@@ -311,6 +330,20 @@ def _finish(config: RunConfig, out: Path, state: dict | None, progress: bool, ou
         mark_status(out, config, "failed", f"{type(err).__name__}: {err}")
         raise
     return result
+
+
+class PhaseStopped(Exception):
+    """A stop request (SIGINT/SIGTERM) honoured between the phases after training."""
+
+    def __init__(self, phase: str) -> None:
+        super().__init__(phase)
+        self.phase = phase
+
+
+def _training_done(config: RunConfig, result: Result) -> bool:
+    from ritzhrta.schedule import schedule_steps
+
+    return len(result.history) >= schedule_steps(config.stages())
 
 
 def resume_run(out: str | os.PathLike, progress: bool = True, outputs: bool = True) -> Result:
@@ -367,10 +400,16 @@ def load_run(out: str | os.PathLike):
     return config, problem, net, History.from_dict(state["history"])
 
 
-def write_outputs(out: Path, config: RunConfig, problem, result: Result, plots: bool = True) -> None:
+def write_outputs(out: Path, config: RunConfig, problem, result: Result, plots: bool = True, stop=None) -> None:
     """summary.json, history.csv and (with ``plots``) loss.png, solution.png, solution.vtu.
     With ``reference="fem"`` the FEM reference is computed first and its errors, facts and
-    field go into the summary, the plot and the VTK file."""
+    field go into the summary, the plot and the VTK file. ``stop()`` is asked before each phase
+    (reference, plots, VTK): True raises :class:`PhaseStopped` (summary.json is then not "finished")."""
+
+    def phase(name: str) -> None:
+        if stop is not None and stop():
+            raise PhaseStopped(name)
+
     check_folder(out)
     summary = {"problem": config.problem, "loss": config.loss, "schedule": config.schedule,
                "network": repr(result.net), "config": config.to_dict(), "torch": torch.__version__,
@@ -382,7 +421,8 @@ def write_outputs(out: Path, config: RunConfig, problem, result: Result, plots: 
     if config.reference == "fem" and len(result.history) and result.status in ("finished", "stopped"):
         from ritzhrta.reference.fem import DEFAULT_TOL, fem_reference, reference_errors
 
-        reference = fem_reference(problem, tol=config.reference_tol or DEFAULT_TOL)
+        phase("FEM reference")
+        reference = fem_reference(problem, tol=config.reference_tol or DEFAULT_TOL, stop=stop)
         result.reference_errors = reference_errors(result.net, reference)
         summary["reference"] = reference.summary()
         summary["errors_vs_reference"] = result.reference_errors
@@ -397,11 +437,14 @@ def write_outputs(out: Path, config: RunConfig, problem, result: Result, plots: 
     elif plots and len(result.history):
         from ritzhrta.outputs.plotting import plot_history, plot_solution
 
+        phase("plots")
         plot_history(result.history, out / "loss.png", title=f"{config.problem}: {config.loss} loss")
         resolution = config.resolution if problem.dim < 3 else min(config.resolution, 40)
         plot_solution(result.net, problem, out / "solution.png", resolution=config.resolution, reference=reference)
+        phase("VTK file")
         write_vtk(out / "solution.vtu", result.net, problem=problem, resolution=resolution, reference=reference,
                   indicator=getattr(result, "estimate_net", None))
+    phase("summary")  # a stop during the last output: not "finished" (resume writes them again)
     _write_json(out / "summary.json", summary)  # last: "finished" only once every output is written
 
 

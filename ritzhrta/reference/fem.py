@@ -164,10 +164,11 @@ def check_reference(problem) -> None:
 
 
 def fem_reference(problem: Problem, tol: float = DEFAULT_TOL, max_dofs: int | None = None,
-                  initial_cells: int = 8) -> Reference:
+                  initial_cells: int = 8, stop=None) -> Reference:
     """P2 reference solution of ``problem``, refined uniformly until the estimated relative
     energy-norm error is ≤ ``tol`` or the next level would pass ``max_dofs`` (then
-    ``converged`` is False and the estimate says how far it got)."""
+    ``converged`` is False and the estimate says how far it got). ``stop()`` is asked after each
+    level: True raises KeyboardInterrupt (a stop request is honoured after the current level)."""
     if not isinstance(problem, Problem):
         raise TypeError(f"the FEM reference solves a PDE Problem, got {type(problem).__name__}")
     if not (isinstance(tol, (int, float)) and 0 < tol < 1):
@@ -198,6 +199,8 @@ def fem_reference(problem: Problem, tol: float = DEFAULT_TOL, max_dofs: int | No
                 break
         if basis.N * growth > limit:
             break
+        if stop is not None and stop():
+            raise KeyboardInterrupt
         mesh = problem.domain.fem_snap(mesh.refined())
         levels = levels[-1:]
     basis, u = levels[-1]

@@ -38,7 +38,7 @@ def solve(problem, net: nn.Module | None = None, schedule: Sequence[Stage] | Non
           checkpoint: Callable[[dict], None] | None = None, checkpoint_every: int = 0,
           resume: dict | None = None, lr_scale: float = 1.0, compile: bool = False,
           sync_every: int | None = None, quadrature: tuple[int, int] | None = None,
-          estimate: bool = True, tol: float = DEFAULT_TOL) -> Result:
+          estimate: bool = True, tol: float = DEFAULT_TOL, stop: Callable[[], bool] | None = None) -> Result:
     """Train ``net`` on ``problem`` through the stages of ``schedule`` and return a :class:`Result`.
 
     ``solve(problem)`` alone runs the default route of ``ritzhrta solve NAME``
@@ -73,6 +73,8 @@ def solve(problem, net: nn.Module | None = None, schedule: Sequence[Stage] | Non
     a one-shot solve on analytic features, else the distance to an independent residual-route
     reference solve); above ``tol`` (or on a re-entrant corner) an
     :class:`~ritzhrta.training.estimate.UnresolvedWarning` is issued.
+    ``stop()``: asked once training has finished; True skips the estimate (``Result.estimate`` None,
+    status "stopped": a stop that came after the last step is honoured, not dropped).
     """
     tol = check_tol(tol)
     if net is None and schedule is None:
@@ -165,6 +167,9 @@ def solve(problem, net: nn.Module | None = None, schedule: Sequence[Stage] | Non
     bar = tqdm(total=schedule_steps(stages), initial=len(state.history), disable=not progress, unit="step",
                dynamic_ncols=True, mininterval=0.5)
     result = run_stages(run, state, bar)
+    if result.status == "finished" and stop is not None and stop():
+        result.status = "stopped"  # after the last step, before the estimate: the checkpoint holds it all
+        return result
     if estimate:
         if dist.active():
             result.estimate = {"h1": None, "reason": "no estimate in a distributed solve (run it in one process)"}
