@@ -366,9 +366,11 @@ def test_disk_full_while_checkpointing_names_the_file(tmp_path, monkeypatch):
         raise RuntimeError("[enforce fail at inline_container.cc:778] . unexpected pos 64 vs 0")
 
     monkeypatch.setattr(io_module.torch, "save", torn)
-    with pytest.raises(DiskFullError, match="no space left on device writing checkpoint.pt"):
+    with pytest.raises(DiskFullError, match="no space left on device writing checkpoint.pt .the previous checkpoint"):
         save_checkpoint(tmp_path / "checkpoint.pt", {"a": 2})
-    assert load_checkpoint(tmp_path / "checkpoint.pt") == {"a": 1}
+    assert torch.load(tmp_path / "checkpoint.pt") == {"a": 1}
+    with pytest.raises(DiskFullError, match="no earlier checkpoint exists"):
+        save_checkpoint(tmp_path / "other.pt", {"a": 2})
 
 
 def test_a_run_folder_removed_mid_run_is_not_recreated(tmp_path, monkeypatch, capsys):

@@ -200,11 +200,31 @@ def _ignored_options(args) -> list[str]:
             if k not in _ALWAYS_ALLOWED and v != defaults.get(k)]
 
 
+def _resume_changes(args) -> dict:
+    """The resumable settings (:data:`~ritzhrta.outputs.config.RESUMABLE`) given with --resume, as
+    config values (a --schedule in its normal form)."""
+    from ritzhrta.outputs.config import RESUMABLE
+
+    given = {k: v for k, v in _given(args).items() if k in RESUMABLE and k != "schedule"}
+    if args.schedule is not None:
+        with usage():
+            given["schedule"] = format_schedule(parse_schedule(args.schedule))
+    return given
+
+
 def cmd_solve(args) -> int:
     if args.distributed:
         return _distributed_solve(args)
+    changed = {}
+    if args.resume is not None:  # settings a resume may change are applied to config.json, the others refused
+        changed = _resume_changes(args)
     if args.resume is not None or args.config is not None:
-        ignored = _ignored_options(args)
+        ignored = [flag for flag in _ignored_options(args) if flag[2:].replace("-", "_") not in changed]
+        if ignored and args.resume is not None:
+            from ritzhrta.outputs.config import RESUMABLE
+
+            raise UsageError(f"{', '.join(ignored)} cannot change on resume (it would make the checkpoint another "
+                             f"run's); a resume may change {', '.join('--' + k.replace('_', '-') for k in RESUMABLE)}")
         if ignored:
             source = f"{args.resume}/config.json" if args.resume is not None else str(args.config)
             raise UsageError(f"{', '.join(ignored)} would be ignored: the settings come from {source} "
@@ -216,9 +236,17 @@ def cmd_solve(args) -> int:
             raise UsageError("give either a problem name or --resume DIR, not both")
         with usage():
             config = read_config(args.resume)
+            if changed:
+                config = RunConfig.from_dict({**config.to_dict(), **changed})
             validate(config)
             if not config.adaptive:  # the adaptive route keeps no checkpoint: it starts again from level 0
-                latest_checkpoint(args.resume)  # unreadable checkpoints (both) are bad input, refused before anything runs
+                latest_checkpoint(args.resume, config)  # unreadable checkpoints (both) are bad input, refused before anything runs
+            if changed:  # the new settings go into config.json before the checkpoint is checked against it
+                from ritzhrta.outputs.runs import update_config
+
+                update_config(args.resume, changed)
+                print(f"ritzhrta: resuming with {', '.join(f'{k} = {v}' for k, v in changed.items())} "
+                      f"(written to {args.resume}/config.json)", file=sys.stderr)
         with usage_if_busy(), said_on_interrupt(args.resume):
             result, out = resume_run(args.resume, progress=not args.no_progress), args.resume
     else:

@@ -21,7 +21,7 @@ from ritzhrta.geometry.domains import METHODS
 from ritzhrta.nets.networks import INITS, MLP, TwoLayerNet, place_kinks
 from ritzhrta.schedule import LR_DECAYS, OPTIMIZERS, PRESETS, Plateau, Stage, format_schedule, parse_schedule
 
-__all__ = ["RunConfig", "option", "add_options", "given_options", "run_options", "LOSSES", "FEATURES",
+__all__ = ["RunConfig", "RESUMABLE", "option", "add_options", "given_options", "run_options", "LOSSES", "FEATURES",
            "GRADIENT_ONLY", "ROUTE_OPTIONS"]
 
 # The one place where a loss is named: config files and the CLI say "h1", the library gets an object.
@@ -33,6 +33,10 @@ LOSSES = {"h1": lambda config: H1Loss(), "l2": lambda config: L2Loss(),
 FEATURES = ("sigma", "tanh", "sin", "gauss", "auto", "anova1", "anova2", "separated", "ridge")  # sigma: σ_s^k (the
 # paper's); tanh/sin/gauss: ritzhrta.nets.features; the rest: the high-dimensional route (ritzhrta.training.highdim)
 HIGHDIM_FEATURES = FEATURES[4:]
+# The settings a resume may change (docs/RELIABILITY.md): how the rest of the run goes on, not what the
+# checkpoint is. Every other field makes a checkpoint foreign (problem, network shape, seed, dtype, loss, …).
+RESUMABLE = ("schedule", "lr", "lr_decay", "plateau", "checkpoint_every", "eval_every", "tol", "reference",
+             "reference_tol", "resolution", "on_nan", "max_retries", "compile", "threads")
 
 
 def _trainer_names() -> tuple[str, ...]:

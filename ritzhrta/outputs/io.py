@@ -83,7 +83,15 @@ class atomic_write:
 
     def __enter__(self) -> str:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, self.tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=self.path.suffix, dir=self.path.parent)
+        # the folder is held open: if it is moved or renamed meanwhile, the rename (or the clean-up of the
+        # temporary file) still happens in it, so no stray temporary file is left behind
+        self.dir_fd = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            fd, self.tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=self.path.suffix,
+                                            dir=self.path.parent)
+        except BaseException:
+            os.close(self.dir_fd)
+            raise
         os.close(fd)
         umask = os.umask(0)
         os.umask(umask)
@@ -91,10 +99,25 @@ class atomic_write:
         return self.tmp
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            os.replace(self.tmp, self.path)
-        elif os.path.exists(self.tmp):
-            os.remove(self.tmp)
+        name = os.path.basename(self.tmp)
+        try:
+            if exc_type is None:
+                try:
+                    os.replace(name, self.path.name, src_dir_fd=self.dir_fd, dst_dir_fd=self.dir_fd)
+                except BaseException:
+                    _unlink(name, self.dir_fd)
+                    raise
+            else:
+                _unlink(name, self.dir_fd)
+        finally:
+            os.close(self.dir_fd)
+
+
+def _unlink(name: str, dir_fd: int) -> None:
+    try:
+        os.unlink(name, dir_fd=dir_fd)
+    except FileNotFoundError:
+        pass
 
 
 class DiskFullError(OSError):
@@ -114,15 +137,19 @@ def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> None:
         with atomic_write(path) as tmp:
             torch.save(state, tmp)
     except (OSError, RuntimeError) as err:
-        full = getattr(err, "errno", None) == errno.ENOSPC or any(t in str(err) for t in _DISK_FULL_TEXT)
-        if full:
-            raise DiskFullError(f"no space left on device writing {Path(path).name} (the previous checkpoint is "
-                                "kept)") from None
+        code = getattr(err, "errno", None)
+        kept = "the previous checkpoint is kept" if Path(path).exists() else "no earlier checkpoint exists"
+        if code == errno.EFBIG or "File too large" in str(err):
+            raise DiskFullError(f"a file-size limit (ulimit -f) stopped writing {Path(path).name} ({kept})") from None
+        if code == errno.ENOSPC or any(t in str(err) for t in _DISK_FULL_TEXT):
+            raise DiskFullError(f"no space left on device writing {Path(path).name} ({kept})") from None
         raise
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
-    """Load a checkpoint written by :func:`save_checkpoint` (tensors and plain data only)."""
+    """Load a checkpoint written by :func:`save_checkpoint` (tensors and plain data only); an
+    unreadable file raises a one-line ``ValueError`` (a run folder's reader also checks the content:
+    :func:`ritzhrta.outputs.runs.check_state`)."""
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises several types for torn or foreign files

@@ -24,7 +24,8 @@ from ritzhrta.outputs.results import History, Result
 from ritzhrta.training.solver import DivergenceError, solve
 from ritzhrta.training.threads import default_threads, machine_load
 
-__all__ = ["RunConfig", "run", "resume_run", "load_run", "write_outputs", "config_file", "FILES", "LOSSES"]
+__all__ = ["RunConfig", "run", "resume_run", "load_run", "update_config", "fingerprint", "foreign_reason",
+           "run_settings", "write_outputs", "config_file", "FILES", "LOSSES"]
 
 from ritzhrta.outputs.config import FEATURES, LOSSES, RunConfig  # noqa: E402,F401  (declared there; re-exported)
 
@@ -44,7 +45,7 @@ def _solve(config: RunConfig, out: Path, resume: dict | None, progress: bool, st
 
         def save(state: dict) -> None:
             check_folder(out)
-            state = {**state, "fingerprint": fingerprint(config)}
+            state = {**state, "fingerprint": fingerprint(config), "settings": run_settings(config)}
             if ckpt.exists():  # keep the previous checkpoint too: a copy, so one valid file always exists
                 with atomic_write(out / PREVIOUS) as tmp:
                     shutil.copyfile(ckpt, tmp)
@@ -73,13 +74,39 @@ def _solve(config: RunConfig, out: Path, resume: dict | None, progress: bool, st
         return problem, result
 
 
-def fingerprint(config: RunConfig) -> str:
-    """A hash of the settings that make a run (not where or on how many threads it runs): a
-    checkpoint carries it, and resume refuses a checkpoint of another run."""
+def run_settings(config: RunConfig) -> dict:
+    """The settings that make a checkpoint what it is: every field but :data:`RESUMABLE` (what a resume
+    may change) and the run folder."""
+    from ritzhrta.outputs.config import RESUMABLE
+
+    return {k: v for k, v in config.to_dict().items() if k not in RESUMABLE and k != "out"}
+
+
+def fingerprint(config: RunConfig, legacy: bool = False) -> str:
+    """A hash of :func:`run_settings`: a checkpoint carries it (and the settings), and resume refuses a
+    checkpoint of another run naming the setting that differs. ``legacy``: the hash of earlier
+    versions (every field but threads and out), still accepted from their checkpoints."""
     import hashlib
 
-    data = {k: v for k, v in config.to_dict().items() if k not in ("threads", "out")}
+    data = {k: v for k, v in config.to_dict().items() if k not in ("threads", "out")} if legacy \
+        else run_settings(config)
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def foreign_reason(state: dict, config: RunConfig) -> str | None:
+    """None when the checkpoint ``state`` belongs to the run of ``config``, else why not (one line)."""
+    got = state.get("fingerprint")
+    if got is None:
+        return ("it has no fingerprint (written by an old version, or not by ritzhrta), so nothing shows that it "
+                "belongs to this run")
+    if got in (fingerprint(config), fingerprint(config, legacy=True)):
+        return None
+    saved, now = state.get("settings"), run_settings(config)
+    if isinstance(saved, dict):
+        differ = [k for k in sorted(set(saved) | set(now)) if saved.get(k) != now.get(k)]
+        if differ:
+            return "; ".join(f"its {k} is {saved.get(k)!r}, config.json says {now.get(k)!r}" for k in differ[:3])
+    return "its settings differ from config.json"
 
 
 class RunFolderGone(RuntimeError):
@@ -117,26 +144,67 @@ def _write_progress(out: Path, config: RunConfig, state: dict) -> None:
                                        "config": config.to_dict()})
 
 
-def latest_checkpoint(out: Path) -> tuple[dict, str | None]:
+def latest_checkpoint(out: Path, config: RunConfig | None = None) -> tuple[dict, str | None]:
     """The state of the newest readable checkpoint of a run folder that belongs to its
-    config.json (same :func:`fingerprint`), and a note when checkpoint.pt was unreadable,
+    config.json (or ``config``: the settings a resume is about to write there; same
+    :func:`fingerprint`), and a note when checkpoint.pt was unreadable,
     missing or another run's and checkpoint.prev.pt was used instead."""
+    from ritzhrta.outputs.config import RESUMABLE
+
     out = Path(out)
     state, note = _newest_checkpoint(out)
-    expected = fingerprint(read_config(out))
-    if state.get("fingerprint", expected) == expected:
+    config = read_config(out) if config is None else config
+    reason = foreign_reason(state, config)
+    if reason is None:
+        _check_position(state, config, out)
         return state, note
     prev = out / PREVIOUS
     if note is None and prev.exists():
         try:
-            older = load_checkpoint(prev)
+            older = check_state(load_checkpoint(prev), prev)
         except ValueError:
             older = {}
-        if older.get("fingerprint", expected) == expected:
+        if older and foreign_reason(older, config) is None:
+            _check_position(older, config, out)
             return older, (f"checkpoint.pt belongs to another run; resuming from {PREVIOUS} "
                            f"(step {len(older['history']['step'])})")
-    raise ValueError(f"the checkpoint in {out} belongs to another run (its settings differ from config.json): "
-                     "refusing to resume from it")
+    raise ValueError(f"the checkpoint in {out} belongs to another run ({reason}): refusing to resume from it; "
+                     f"a resume may change only {', '.join(RESUMABLE)}")
+
+
+def _check_position(state: dict, config: RunConfig, out: Path) -> None:
+    """A schedule changed for the resume must still contain the step the checkpoint is at."""
+    from ritzhrta.schedule import schedule_steps
+
+    stages, stage, t = config.stages(), state.get("stage", 0), state.get("t", 0)
+    done = len(state.get("history", {}).get("step", []))
+    if stage > len(stages) or (stage < len(stages) and t > stages[stage].steps) or schedule_steps(stages) < done:
+        raise ValueError(f"the checkpoint in {out} is at step {done}, which the schedule "
+                         f"{config.schedule!r} no longer reaches: a resume may extend the schedule, not cut it "
+                         "before the checkpoint")
+
+
+CHECKPOINT_KEYS = ("net", "optimizer", "opt_stage", "stage", "t", "history", "reports", "rng", "elapsed",
+                   "sampler_draws")
+
+
+def check_state(state, path) -> dict:
+    """``state`` if it is a run's checkpoint (a dict with every key :class:`~ritzhrta.training.loop.RunState`
+    writes, finite parameters), else a one-line ``ValueError`` naming what is wrong."""
+    if not isinstance(state, dict):
+        raise ValueError(f"cannot read checkpoint {path}: it holds a {type(state).__name__}, not a run's state")
+    missing = [k for k in CHECKPOINT_KEYS if k not in state]
+    if missing:
+        raise ValueError(f"cannot read checkpoint {path}: it lacks {', '.join(missing)} (not a ritzhrta checkpoint, "
+                         "or a damaged one)")
+    net = state["net"]
+    if not isinstance(net, dict):
+        raise ValueError(f"cannot read checkpoint {path}: its network state is not a dict")
+    bad = [k for k, v in net.items() if torch.is_tensor(v) and v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad:
+        raise ValueError(f"cannot read checkpoint {path}: its parameters {', '.join(bad[:3])} hold NaN or infinite "
+                         "values")
+    return state
 
 
 def _newest_checkpoint(out: Path) -> tuple[dict, str | None]:
@@ -145,14 +213,14 @@ def _newest_checkpoint(out: Path) -> tuple[dict, str | None]:
         raise ValueError(f"{out} has no checkpoint.pt to resume from")
     if path.exists():
         try:
-            return load_checkpoint(path), None
+            return check_state(load_checkpoint(path), path), None
         except ValueError as err:
             if not prev.exists():
                 raise
             reason = str(err).split(":")[0]
     else:
         reason = "checkpoint.pt is missing"
-    state = load_checkpoint(prev)  # raises ValueError if this one is broken too
+    state = check_state(load_checkpoint(prev), prev)  # raises ValueError if this one is broken too
     return state, f"{reason}; resuming from {PREVIOUS} (step {len(state['history']['step'])})"
 
 
@@ -360,6 +428,20 @@ def resume_run(out: str | os.PathLike, progress: bool = True, outputs: bool = Tr
         return _finish(config, out, state, progress, outputs, threads, load)
 
 
+def update_config(out: Path, changes: dict) -> RunConfig:
+    """Write ``changes`` (settings of :data:`~ritzhrta.outputs.config.RESUMABLE`) into a run folder's
+    config.json, validated as a whole; returns the new config."""
+    from ritzhrta.outputs.config import RESUMABLE
+
+    foreign = sorted(set(changes) - set(RESUMABLE))
+    if foreign:
+        raise ValueError(f"{', '.join(foreign)} cannot change on resume; a resume may change {', '.join(RESUMABLE)}")
+    data = json.loads((Path(out) / "config.json").read_text())
+    config = RunConfig.from_dict({**data, **changes})
+    _write_json(Path(out) / "config.json", {**data, **changes})
+    return config
+
+
 def read_config(out: Path) -> RunConfig:
     path = Path(out) / "config.json"
     if not path.exists():
@@ -481,8 +563,12 @@ def mark_status(out: Path, config: RunConfig, status: str, message: str) -> None
     summary.update(status=status, message=message, checkpoint=(out / "checkpoint.pt").exists())
     try:
         _write_json(path, summary)
-    except OSError:
-        pass  # the disk that failed the run may refuse this too; the exit code still says it
+    except OSError:  # a full disk has no room for a temporary file: overwrite in place, the status alone,
+        try:  # in the blocks the old summary frees (a summary left "running" would say the run goes on)
+            with open(path, "w") as fh:
+                fh.write(json.dumps({"problem": summary.get("problem"), "status": status, "message": message}))
+        except OSError:
+            pass  # nothing can be written there; the exit code still says it
 
 
 def _write_json(path: Path, data) -> None:

@@ -1,0 +1,114 @@
+"""Issue 35's faults: resume after a deliberate change, checkpoints that are not this run's (or not
+checkpoints), file-size limits, a full disk at 0 B, a run folder moved during a write."""
+import errno
+import json
+import os
+
+import pytest
+import torch
+
+from ritzhrta.cli.main import main
+
+RUN = ["approx1d", "--width", "20", "--schedule", "1:30", "--checkpoint-every", "10", "--no-progress"]
+
+
+@pytest.fixture
+def folder(tmp_path):
+    out = tmp_path / "run"
+    assert main(["solve", *RUN, "--out", str(out)]) == 0
+    return out
+
+
+def test_resume_takes_the_settings_a_user_may_change(folder, capsys):
+    """--resume DIR --lr X --schedule (extended): written to config.json, the run goes on from its
+    checkpoint to the new end; a setting that makes the checkpoint another run's is refused naming it,
+    and config.json stays as it was."""
+    assert main(["solve", "--resume", str(folder), "--lr", "0.002", "--schedule", "1:30,1.5:20", "--no-progress"]) == 0
+    config = json.loads((folder / "config.json").read_text())
+    summary = json.loads((folder / "summary.json").read_text())
+    assert config["lr"] == 0.002 and config["schedule"] == "1:30,1.5:20" and summary["steps"] == 50
+    before = (folder / "config.json").read_text()
+    capsys.readouterr()
+    assert main(["solve", "--resume", str(folder), "--width", "30", "--no-progress"]) == 2
+    assert "--width cannot change on resume" in capsys.readouterr().err
+    assert main(["solve", "--resume", str(folder), "--schedule", "1:5", "--no-progress"]) == 2
+    assert "is at step 50, which the schedule '1:5' no longer reaches" in capsys.readouterr().err
+    assert (folder / "config.json").read_text() == before
+
+
+def test_an_edited_config_names_the_field_that_makes_the_checkpoint_foreign(folder, capsys):
+    data = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**data, "lr": 0.01, "schedule": "1:30,1:10"}))
+    assert main(["solve", "--resume", str(folder), "--no-progress"]) == 0  # lr and a longer schedule: allowed
+    data = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**data, "seed": 3}))
+    capsys.readouterr()
+    assert main(["solve", "--resume", str(folder), "--no-progress"]) == 2
+    assert "its seed is 0, config.json says 3" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("damage, words", [
+    (lambda s: {k: v for k, v in s.items() if k != "fingerprint"}, "has no fingerprint"),
+    (lambda s: {k: v for k, v in s.items() if k != "rng"}, "lacks rng"),
+    (lambda s: {**s, "net": {k: v * float("nan") for k, v in s["net"].items()}}, "hold NaN or infinite values"),
+])
+def test_a_checkpoint_that_is_not_this_runs_is_refused_in_one_line(folder, capsys, damage, words):
+    for name in ("checkpoint.pt", "checkpoint.prev.pt"):
+        path = folder / name
+        if path.exists():
+            torch.save(damage(torch.load(path, weights_only=True)), path)
+    capsys.readouterr()
+    assert main(["solve", "--resume", str(folder), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert words in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_a_file_size_limit_is_not_called_a_full_disk(tmp_path, monkeypatch):
+    from ritzhrta.outputs import io as io_module
+
+    def limit(state, path):
+        raise OSError(errno.EFBIG, "File too large")
+
+    monkeypatch.setattr(io_module.torch, "save", limit)
+    with pytest.raises(io_module.DiskFullError, match=r"a file-size limit \(ulimit -f\) stopped writing x.pt"):
+        io_module.save_checkpoint(tmp_path / "x.pt", {})
+
+
+def test_a_full_disk_still_marks_the_status(tmp_path, monkeypatch):
+    """At 0 B free there is no room for a temporary file: the status is written in place over the
+    old summary instead of staying "running"."""
+    from ritzhrta.outputs import runs
+    from ritzhrta.outputs.config import RunConfig
+
+    (tmp_path / "summary.json").write_text(json.dumps({"problem": "p", "status": "running", "steps": 3}))
+
+    def full(path, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(runs, "_write_json", full)
+    runs.mark_status(tmp_path, RunConfig(problem="approx1d"), "failed", "DiskFullError: no space left")
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["status"] == "failed" and "no space" in summary["message"]
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_a_folder_moved_during_a_write_keeps_no_temporary_file(tmp_path, fails):
+    from ritzhrta.outputs.io import atomic_write
+
+    (tmp_path / "a").mkdir()
+    with pytest.raises(RuntimeError) if fails else _nothing():
+        with atomic_write(tmp_path / "a" / "f.json") as tmp:
+            with open(tmp, "w") as fh:
+                fh.write("{}")
+            os.rename(tmp_path / "a", tmp_path / "b")  # moved while the file is being written
+            if fails:
+                raise RuntimeError("the write failed")
+    assert sorted(os.listdir(tmp_path / "b")) == ([] if fails else ["f.json"])
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
