@@ -181,3 +181,11 @@ def test_numpy_dirichlet_data_is_refused():
                       dirichlet=lambda x: torch.as_tensor(np.sin(x[:, 0].detach().numpy())))
     with pytest.raises(ValueError, match="autograd cannot differentiate"):
         ExactDirichlet(TwoLayerNet(2, 5, k=3).double(), problem)
+    # issue 35: a zero term that depends on x does not hide it (the check follows the values)
+    hidden = Problem(Box([0, 0], [1, 1]), source=1.0,
+                     dirichlet=lambda x: torch.as_tensor(np.sin(3 * x[:, 0].detach().numpy())) + 0 * x[:, 0])
+    with pytest.raises(ValueError, match="autograd cannot differentiate"):
+        ExactDirichlet(TwoLayerNet(2, 5, k=3).double(), hidden)
+    # torch data of the same values passes
+    fine = Problem(Box([0, 0], [1, 1]), source=1.0, dirichlet=lambda x: torch.sin(3 * x[:, 0]))
+    ExactDirichlet(TwoLayerNet(2, 5, k=3).double(), fine)

@@ -112,3 +112,28 @@ class _nothing:
 
     def __exit__(self, *exc):
         return False
+
+
+def test_adaptive_refuses_the_options_it_would_ignore(tmp_path, capsys):
+    out = tmp_path / "ad"
+    assert main(["solve", "peak", "--adaptive", "--lr", "0.1", "--width", "30", "--k", "2", "--out", str(out),
+                 "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "--k, --lr, --width would be ignored: --adaptive runs its own route" in err and not out.exists()
+    assert main(["solve", "peak", "--adaptive", "--reference", "fem", "--out", str(out), "--no-progress"]) == 2
+    assert main(["solve", "peak", "--adaptive", "--trainer", "adam", "--out", str(out), "--no-progress"]) == 2
+
+
+def test_adaptive_resume_runs_on_the_saved_threads(tmp_path, capsys):
+    out = tmp_path / "ad"
+    args = ["--adaptive", "--tol", "0.9", "--max-dofs", "300", "--threads", "1", "--no-progress"]
+    assert main(["solve", "poisson2d-dirichlet", *args, "--out", str(out)]) == 0
+    first = json.loads((out / "summary.json").read_text())
+    torch.set_num_threads(2)
+    try:
+        assert main(["solve", "--resume", str(out), "--no-progress"]) == 0
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(1)
+    again = json.loads((out / "summary.json").read_text())
+    assert again["errors"] == first["errors"] and again["estimate"] == first["estimate"]

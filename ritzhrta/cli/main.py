@@ -99,9 +99,20 @@ def _route(args) -> dict:
     return choose(problem, trainer=trainer, **{name: getattr(args, name) for name in ROUTE_OPTIONS if name != "trainer"})
 
 
+# what the adaptive route reads of a run's settings (ritzhrta.training.adaptive: its own features and solves)
+ADAPTIVE_READS = {"adaptive", "tol", "max_dofs", "seed", "threads", "resolution", "mesh"}
+
+
 def config_from_args(args) -> RunConfig:
     """The :class:`RunConfig` described by ``solve`` arguments: the options given, the route's
     choices for those left out (:func:`_route`), RunConfig's defaults for the rest."""
+    if args.adaptive:
+        unread = sorted(set(_given(args)) - ADAPTIVE_READS) + [f for f in ("schedule", "steps", "preset")
+                                                               if getattr(args, f, None) is not None]
+        if unread:
+            flags = ", ".join("--" + k.replace("_", "-") for k in dict.fromkeys(unread))
+            raise UsageError(f"{flags} would be ignored: --adaptive runs its own route (local features, residual "
+                             "solves; it reads --tol, --max-dofs, --seed, --threads, --resolution)")
     route = _route(args)
     if args.schedule is not None:
         if args.steps is not None:
