@@ -318,6 +318,18 @@ def test_duplicated_and_overlapping_cells_are_refused():
              for b in m.cells]
     with pytest.raises(MeshError, match="duplicated cell"):
         MeshDomain(meshio.Mesh(m.points, every, cell_sets=m.cell_sets))
+    # issue 35: the duplicates on a copy of their points (coincident, not shared) are duplicates too
+    tri_block = [b for b in m.cells if b.type == "triangle"][0].data
+    copied = np.concatenate([m.points, m.points[tri_block[:10].ravel()]])
+    on_copies = [meshio.CellBlock(b.type, np.concatenate([b.data, len(m.points) + np.arange(30).reshape(10, 3)])
+                                  if b.type == "triangle" else b.data) for b in m.cells]
+    with pytest.raises(MeshError, match="10 duplicated cell"):
+        MeshDomain(meshio.Mesh(copied, on_copies, cell_sets=m.cell_sets))
+    # and one cell moved onto copies of its points is no longer connected to its neighbours
+    moved = [meshio.CellBlock(b.type, np.concatenate([b.data[1:], len(m.points) + np.arange(3)[None]])
+                              if b.type == "triangle" else b.data) for b in m.cells]
+    with pytest.raises(MeshError, match="coincide with other points"):
+        MeshDomain(meshio.Mesh(copied, moved, cell_sets=m.cell_sets))
     tri = [b for b in m.cells if b.type == "triangle"][0].data
     boundary = np.unique(MeshDomain(m).facets)
     inner = np.setdiff1d(np.unique(tri), boundary)[0]

@@ -43,12 +43,25 @@ _CHUNK = 2_000_000  # entries of a points × cells distance matrix held at once
 
 
 def _check_conforming(label: str, points: np.ndarray, cells: np.ndarray) -> None:
-    """Refuse duplicated cells and facets shared by more than two cells (overlapping cells)."""
-    keys = np.sort(cells, axis=1)
+    """Refuse duplicated cells (also through coincident, unmerged points), coincident points that cells
+    use under different numbers (the cells on them are not connected: the facets between them would
+    count as boundary), and facets shared by more than two cells (overlapping cells)."""
+    used = np.unique(cells)
+    scale = float(np.abs(points[used]).max()) or 1.0
+    _, first, canon_used = np.unique(np.round(points[used] / (1e-12 * scale)), axis=0, return_index=True,
+                                     return_inverse=True)
+    canon = np.arange(len(points))
+    canon[used] = used[first[canon_used.ravel()]]
+    keys = np.sort(canon[cells], axis=1)
     unique = np.unique(keys, axis=0)
     if len(unique) < len(keys):
-        raise MeshError(f"{label}: {len(keys) - len(unique)} duplicated cell(s) (the same vertices twice): the "
-                        "area and the boundary would be wrong; remove the duplicates or re-mesh")
+        raise MeshError(f"{label}: {len(keys) - len(unique)} duplicated cell(s) (the same vertices twice, or on "
+                        "coincident points): the area and the boundary would be wrong; remove the duplicates or "
+                        "re-mesh")
+    if len(first) < len(used):
+        raise MeshError(f"{label}: {len(used) - len(first)} point(s) coincide with other points under another "
+                        "number: the cells on them are not connected (their shared facets would count as boundary); "
+                        "merge the duplicate points or re-mesh")
     d = cells.shape[1] - 1
     local = [[j for j in range(d + 1) if j != i] for i in range(d + 1)]
     _, counts = np.unique(np.sort(cells[:, local].reshape(-1, d), axis=1), axis=0, return_counts=True)
