@@ -29,8 +29,9 @@ def peak(points: int = 1024, alpha: float = 1000.0, centre: tuple = (0.5, 0.5)) 
 
 
 def wave_front(points: int = 1024, alpha: float = 50.0, centre: tuple = (-0.05, -0.05),
-               radius: float = 0.7) -> Problem:
-    """−Δu = f on (0,1)², u* = atan(α(r − r₀)), r = |x − c|, α = 50, c = (−0.05, −0.05), r₀ = 0.7."""
+               radius: float = 0.7, name: str = "wave-front") -> Problem:
+    """−Δu = f on (0,1)², u* = atan(α(r − r₀)), r = |x − c|, α = 50, c = (−0.05, −0.05), r₀ = 0.7 (not one of
+    Mitchell's sets: his "mild" centre and radius with α = 50; his own: wave-front-mild, wave-front-well)."""
     c = torch.tensor(centre, dtype=torch.float64)
 
     def parts(x: Tensor):
@@ -52,5 +53,15 @@ def wave_front(points: int = 1024, alpha: float = 50.0, centre: tuple = (-0.05, 
         d2u = -2 * alpha ** 2 * s / (1 + s ** 2) ** 2
         return -(d2u + du / r)
 
-    return Problem(Box([0, 0], [1, 1]), source=f, dirichlet=u, exact=u, exact_grad=grad, name="wave-front",
+    return Problem(Box([0, 0], [1, 1]), source=f, dirichlet=u, exact=u, exact_grad=grad, name=name,
                    points=points)
+
+
+def wave_front_mild(points: int = 1024) -> Problem:
+    """Mitchell's wave front "mild": u* = atan(α(r − r₀)), α = 20, c = (−0.05, −0.05), r₀ = 0.7."""
+    return wave_front(points, 20.0, (-0.05, -0.05), 0.7, name="wave-front-mild")
+
+
+def wave_front_well(points: int = 1024) -> Problem:
+    """Mitchell's wave front "well": u* = atan(α(r − r₀)), α = 50, c = (0.5, 0.5), r₀ = 0.25."""
+    return wave_front(points, 50.0, (0.5, 0.5), 0.25, name="wave-front-well")

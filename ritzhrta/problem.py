@@ -201,6 +201,29 @@ class Problem(_HasExact):
             return torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)
         return _evaluate(self.neumann, x, "neumann", (x.shape[0],))
 
+    def check_data(self, interior: Tensor, boundary: Tensor | None = None) -> None:
+        """Raise a one-line ``ValueError`` naming the datum (source, potential, diffusion, dirichlet,
+        neumann, robin) and the first point where it is NaN or infinite, at the given points."""
+        data = [("source", self.f, interior), ("potential", self.potential, interior),
+                ("diffusion", self.diffusion, interior)]
+        if boundary is not None and len(boundary):
+            mask = self.dirichlet_mask(boundary)
+            if bool(mask.any()):
+                data.append(("dirichlet", self.h, boundary[mask]))
+            if bool((~mask).any()):
+                data += [("neumann", self.g, boundary[~mask]), ("robin", self.robin, boundary[~mask])]
+        for name, datum, x in data:
+            if datum is None or isinstance(datum, numbers.Real) and math.isfinite(datum):
+                continue
+            with torch.no_grad():
+                v = datum(x) if name in ("source", "dirichlet", "neumann") else _coefficient(datum, x, name)
+            bad = ~torch.isfinite(v)
+            if bool(bad.any()):
+                i = int(bad.nonzero()[0])
+                point = ", ".join(f"{c:.4g}" for c in x[i].tolist())
+                raise ValueError(f"problem {self.name!r}: the {name} returned {float(v[i])} at x = ({point}) "
+                                 f"({int(bad.sum())} of {len(v)} points): fix the callable given as {name}=")
+
     def dirichlet_mask(self, x: Tensor) -> Tensor:
         """Which boundary points carry the Dirichlet condition, bool (n,)."""
         if self.dirichlet is None:

@@ -137,3 +137,48 @@ def test_adaptive_resume_runs_on_the_saved_threads(tmp_path, capsys):
         torch.set_num_threads(1)
     again = json.loads((out / "summary.json").read_text())
     assert again["errors"] == first["errors"] and again["estimate"] == first["estimate"]
+
+
+def test_the_seed_of_solve_reaches_the_network():
+    import problems
+    from ritzhrta import solve
+
+    problem = problems.get("poisson2d-dirichlet")
+    a, b, c = (solve(problem, seed=s, progress=False) for s in (0, 1, 0))
+    assert torch.equal(a.net.hidden.weight, c.net.hidden.weight)
+    assert not torch.equal(a.net.hidden.weight, b.net.hidden.weight) and a.errors != b.errors
+
+
+def test_the_unresolved_warning_points_at_the_callers_line_and_names_the_adaptive_route():
+    import warnings
+
+    import problems
+    from ritzhrta import solve
+    from ritzhrta.training.estimate import UnresolvedWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        solve(problems.get("peak"), progress=False)
+    unresolved = [w for w in caught if issubclass(w.category, UnresolvedWarning)]
+    assert len(unresolved) == 1 and unresolved[0].filename == __file__
+    assert "--adaptive" in str(unresolved[0].message) and "adaptive_solve" in str(unresolved[0].message)
+
+
+def test_the_cli_solves_a_problem_from_the_users_file(tmp_path, monkeypatch, capsys):
+    (tmp_path / "mine.py").write_text(
+        "from ritzhrta import Disk, Problem\n\n\n"
+        "def make_problem():\n"
+        "    return Problem(Disk((0, 0), 1.0), source=4.0, dirichlet=lambda x: 0 * x[:, 0],\n"
+        "                   exact=lambda x: 1 - (x ** 2).sum(1), name='mine')\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["solve", "mine.py:make_problem", "--no-progress", "--resolution", "20"]) == 0
+    out = tmp_path / "runs" / "mine-make_problem"
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["config"]["problem"] == f"{tmp_path / 'mine.py'}:make_problem" and summary["errors"]["h1"] < 1e-8
+    monkeypatch.chdir("/")  # the run folder names the file by its absolute path: resume works from anywhere
+    assert main(["solve", "--resume", str(out), "--tol", "0.001", "--no-progress", "--resolution", "20"]) == 0
+    capsys.readouterr()
+    monkeypatch.chdir(tmp_path)
+    assert main(["solve", "mine.py:other", "--no-progress"]) == 2
+    assert "mine.py has no function 'other'" in capsys.readouterr().err
+    assert main(["solve", "missing.py:f", "--no-progress"]) == 2

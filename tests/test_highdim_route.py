@@ -93,6 +93,15 @@ def test_pairs_are_found_and_enriched():
     assert report["family"] == "anova2" and errors["l2"] < 1e-4
     assert set(net.pairs) >= {(0, 1), (1, 2), (2, 3), (3, 4)} and len(net.pairs) <= 6
     assert 1 / 3 < report["estimate"]["h1"] / errors["h1"] < 3
+    # the ranking is by interaction alone (main effects projected out): in 8D the 7 chain pairs come first
+    # and carry over 90 % of the residual's interaction part
+    problem = problems.get("pairs-nd", dim=8)
+    torch.manual_seed(0)
+    anova1 = AnovaNet(problem.domain).double()
+    highdim.fit_anova(problem, anova1, *highdim.point_sets(problem, 2000, 64, seed=0))
+    ranked = highdim.rank_pairs(problem, anova1, *highdim.point_sets(problem, 4096, 64, seed=9))
+    chain = {(i, i + 1) for i in range(7)}
+    assert {p for _, p in ranked[:7]} == chain and sum(s for s, p in ranked if p in chain) > 0.9
 
 
 def test_solve_and_the_run_folder_use_the_route(tmp_path):

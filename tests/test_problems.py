@@ -22,7 +22,7 @@ def test_registry_lists_the_required_problems():
 
 
 @pytest.mark.parametrize("name", ["poisson2d-neumann", "screened-poisson2d", "poisson2d-dirichlet",
-                                  "poisson2d-lshape"])
+                                  "poisson2d-lshape", "wave-front-mild", "wave-front-well"])
 def test_manufactured_solutions_satisfy_the_pde(name):
     pb = problems.get(name)
     x = pb.domain.interior(400, "sobol", dtype=torch.float64).x
@@ -73,3 +73,12 @@ def test_mixed_boundary_mask():
     mask = pb.dirichlet_mask(b.x)
     assert mask.any() and not mask.all() and torch.all(b.x[mask, 0] == 0)
     assert math.isclose(float(b.w[mask].sum()), 1.0, rel_tol=1e-6)
+
+
+def test_the_nist_wave_fronts_carry_mitchells_parameters():
+    """Issue 35: "mild" is α = 20 about (−0.05, −0.05) with r₀ = 0.7, "well" α = 50 about (½, ½) with r₀ = ¼."""
+    x = torch.tensor([[0.75, 0.5], [-0.05 + 0.7 / 2 ** 0.5, -0.05 + 0.7 / 2 ** 0.5], [0.6, 0.5]], dtype=torch.float64)
+    well, mild = problems.get("wave-front-well"), problems.get("wave-front-mild")
+    assert abs(float(well.u_exact(x[:1]))) < 1e-12 and abs(float(mild.u_exact(x[1:2]))) < 1e-12
+    assert torch.isclose(well.u_exact(x[2:]), torch.atan(torch.tensor(50 * (0.1 - 0.25), dtype=torch.float64)))
+

@@ -65,10 +65,13 @@ def test_nan_source_is_reported_and_nothing_is_lost(tmp_path, monkeypatch, capsy
     assert code == 2 and "--force" in capsys.readouterr().err
     assert (good / "summary.json").read_text() == before  # the earlier result is untouched
     bad = tmp_path / "bad"
+    # issue 35: bad data is named with its callable and a point before any training (it used to surface
+    # as a divergence at step 1 naming neither)
     assert main(["solve", "nan-source", "--trainer", "adam", "--loss", "ritz", "--width", "10", "--schedule", "1:5",
-                 "--out", str(bad), "--no-progress", "--resolution", "10"]) == 3
-    assert "has no checkpoint yet" in capsys.readouterr().err
-    assert json.loads((bad / "summary.json").read_text())["status"] == "diverged"
+                 "--out", str(bad), "--no-progress", "--resolution", "10"]) == 4
+    err = capsys.readouterr().err
+    assert "problem 'nan-source': the source returned nan at x = (" in err and "(64 of 64 points)" in err
+    assert json.loads((bad / "summary.json").read_text())["status"] == "failed"
 
 
 def test_corrupted_checkpoints_are_a_clear_error_and_are_kept(tmp_path, capsys):

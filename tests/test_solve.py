@@ -101,12 +101,15 @@ def test_mlp_and_float64_and_eval_every():
     assert next(result.net.parameters()).dtype == torch.float64
 
 
-def test_nan_source_raises_divergence_with_partial_result():
+def test_nan_source_is_named_with_its_point_before_training():
+    """Issue 35: it used to surface as a divergence at step 1 naming neither the callable nor the point."""
     pb = Problem(Box([0, 0], [1, 1]), source=lambda x: torch.where(x[:, 0] > 0.9, math.nan, 1.0) + 0 * x[:, 1],
                  exact=lambda x: x[:, 0] * 0, name="nan-source")
-    with pytest.raises(DivergenceError, match="step 1 .*stage 1, s = 0.5") as info:
+    with pytest.raises(ValueError, match=r"problem 'nan-source': the source returned nan at x = \(0\.9"):
         solve(pb, small_net(2, width=20), homotopy(20), loss=RitzLoss(), points=64, progress=False)
-    assert info.value.result.status == "diverged"
+    inf_data = Problem(Box([0, 0], [1, 1]), source=1.0, dirichlet=lambda x: 1 / (x[:, 0] - x[:, 0]), name="inf-h")
+    with pytest.raises(ValueError, match=r"the dirichlet returned (inf|nan) at x = \("):
+        solve(inf_data, progress=False)
 
 
 def test_bad_arguments():
@@ -137,12 +140,16 @@ def test_relaxation_preset_runs_past_one():
 
 
 def test_nan_loss_does_not_reach_the_parameters():
-    pb = Problem(Box([0, 0], [1, 1]), source=lambda x: torch.where(x[:, 0] > 0.9, math.nan, 1.0) + 0 * x[:, 1],
-                 exact=lambda x: x[:, 0] * 0, name="nan-source")
+    pb = Problem(Box([0, 0], [1, 1]), source=1.0, exact=lambda x: x[:, 0] * 0, name="nan-loss")
+
+    def nan_loss(net, problem, interior, boundary):  # a loss that turns NaN (the data are fine)
+        return (net(interior.x) ** 2).mean() * math.nan
+
     net = small_net(2, width=20)
     before = [p.detach().clone() for p in net.parameters()]
-    with pytest.raises(DivergenceError):
-        solve(pb, net, homotopy(20), loss=RitzLoss(), points=64, progress=False)
+    with pytest.raises(DivergenceError, match="step 1 .*stage 1, s = 0.5") as info:
+        solve(pb, net, homotopy(20), loss=nan_loss, points=64, progress=False)
+    assert info.value.result.status == "diverged"
     assert all(torch.equal(a, b) for a, b in zip(before, net.parameters()))
 
 

@@ -73,12 +73,13 @@ SEAMS = [
  ("ritzhrta/nets/features.py", "        self._corners = enrichment.corner_functions(domain) if enrich else []", "        self._corners = []", "test_corner_functions_restore"),
  ("ritzhrta/training/estimate.py", "    if tuple(rule) == (order, cells):\n        cells += 2", "    return run.sampler.interior, run.sampler.boundary", "test_estimate_tracks_the_error"),
  ("ritzhrta/nets/exact_bc.py", "        self.lift = boundary_lift(problem.domain, lift, problem)", "        self.lift = lift", "test_the_lift_never_evaluates_h_inside"),
- ("ritzhrta/geometry/lift.py", "        raise ValueError(\"the Dirichlet data h varies", "        return None\n        raise ValueError(\"the Dirichlet data h varies", "test_numpy_dirichlet_data_is_refused"),
+ ("ritzhrta/geometry/lift.py", "        if not v.requires_grad:\n            raise ValueError(refusal)", "        if False:\n            raise ValueError(refusal)", "test_numpy_dirichlet_data_is_refused"),
+ ("ritzhrta/geometry/lift.py", "    if total > 0 and float((change - predicted).abs().sum()) > 0.5 * total:", "    if False:", "test_numpy_dirichlet_data_is_refused"),
  # issue 27: reliability
  ("ritzhrta/outputs/lock.py", "            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)", "            pass", "test_a_second_writer_of_a_run_folder_is_refused"),
  ("ritzhrta/outputs/runs.py", "        for name in FILES:  # an older run's outputs go", "        for name in ():  # an older run's outputs go", "test_force_removes_the_old_outputs"),
  ("ritzhrta/geometry/mesh_domain.py", "        if abs(total - enclosed) > 1e-9 * total:", "        if False:", "test_duplicated_and_overlapping_cells"),
- ("ritzhrta/outputs/runs.py", "    if state.get(\"fingerprint\", expected) == expected:\n        return state, note", "    return state, note", "test_a_foreign_checkpoint"),
+ ("ritzhrta/outputs/runs.py", "    reason = foreign_reason(state, config)\n", "    reason = None\n", "test_a_foreign_checkpoint"),
  ("ritzhrta/outputs/runs.py", "def check_folder(out: Path) -> None:\n", "def check_folder(out: Path) -> None:\n    return\n", "test_a_run_folder_removed_mid_run"),
  ("ritzhrta/training/loop.py", "                \"cpu_elapsed\": cpu_seconds() - self.start_cpu,", "                \"cpu_elapsed\": 0.0,", "test_an_interrupted_stage_is_in_the_table"),
  ("ritzhrta/training/memory.py", "    if have is not None and need > FRACTION * have:", "    if False:", "test_the_memory_model_matches_its_rows"),
@@ -92,6 +93,22 @@ SEAMS = [
  ("ritzhrta/forms/residual.py", "                flux = flux + problem.kappa(xn).double()[:, None] * cols.boundary[keep]", "                flux = flux", "test_robin_conditions_in_the_ritz_energy"),
  ("ritzhrta/reference/fem.py", "            K = K + robin.assemble(fb)", "            K = K", "test_robin_conditions_in_the_ritz_energy"),
  ("ritzhrta/cli/main.py", "            if not config.adaptive:  # the adaptive route keeps no checkpoint", "            if True:  # the adaptive route keeps no checkpoint", "test_an_interrupted_adaptive_run"),
+ # issue 36: the high-dimensional route
+ ("ritzhrta/nets/separated.py", "        lap = (g2[..., 0] * P[..., 0] + g[..., 0] * Q[..., 0]).sum(1)", "        lap = (g2[..., 0] * P[..., 0]).sum(1)", "test_separated_derivatives_and_jacobians_match_autograd"),
+ ("ritzhrta/training/highdim.py", "    rw = rw - (mains @ torch.linalg.lstsq(mains, rw[:, None]).solution)[:, 0]", "    rw = rw", "test_pairs_are_found_and_enriched"),
+ ("ritzhrta/training/highdim.py", "    reported = second if rounding else (smaller if larger <= DISAGREE * smaller else larger)", "    reported = second", "test_the_reported_estimate_is_the_larger_where_the_opinions_disagree"),
+ ("ritzhrta/training/highdim.py", "            grow = sep and unresolved() and separated_ranks([1])", "            grow = False and separated_ranks([1])", "test_a_product_solution_takes_the_separated_family"),
+ ("ritzhrta/training/highdim.py", "        return net.scale * act, net.scale * dact, net.scale * d2", "        return act, dact, d2", "test_the_default_route_in_five_dimensions"),
+ # issue 35: faults
+ ("ritzhrta/training/solver.py", "    if result.status == \"finished\" and stop is not None and stop():", "    if False:", "test_a_stop_after_training_is_honoured_in_every_phase"),
+ ("ritzhrta/outputs/runs.py", "    phase(\"summary\")  # a stop during the last output", "    pass  # a stop during the last output", "test_a_stop_after_training_is_honoured_in_every_phase"),
+ ("ritzhrta/outputs/runs.py", "    if stage > len(stages) or (stage < len(stages) and t > stages[stage].steps) or schedule_steps(stages) < done:", "    if False:", "test_resume_takes_the_settings_a_user_may_change"),
+ ("ritzhrta/outputs/runs.py", "    return {k: v for k, v in config.to_dict().items() if k not in RESUMABLE and k != \"out\"}", "    return {k: v for k, v in config.to_dict().items() if k != \"out\"}", "test_resume_takes_the_settings_a_user_may_change"),
+ ("ritzhrta/geometry/mesh_domain.py", "    keys = np.sort(canon[cells], axis=1)", "    keys = np.sort(cells, axis=1)", "test_duplicated_and_overlapping_cells"),
+ ("ritzhrta/training/solver.py", "        problem.check_data(sampler.interior.x", "        (sampler.interior.x", "test_nan_source_is_named_with_its_point"),
+ ("ritzhrta/training/estimate.py", "        warnings.warn(line, UnresolvedWarning, stacklevel=user_stacklevel())", "        warnings.warn(line, UnresolvedWarning, stacklevel=3)", "test_the_unresolved_warning_points_at_the_callers_line"),
+ ("ritzhrta/outputs/io.py", "        self.dir_fd = os.open(self.path.parent, os.O_RDONLY)", "        self.dir_fd = os.open(self.path.parent, os.O_RDONLY)\n        self.dir_fd = os.open(os.getcwd(), os.O_RDONLY)", "test_a_folder_moved_during_a_write"),
+ ("ritzhrta/outputs/runs.py", "            apply_threads(config, hint=progress)\n            return _run_adaptive", "            return _run_adaptive", "test_adaptive_resume_runs_on_the_saved_threads"),
 ]
 
 

@@ -44,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     sub.add_parser("problems", help="list the registered problems")
     p = sub.add_parser("solve", help="solve a registered problem with HRTA, or --resume a run")
-    p.add_argument("problem", nargs="?", help="a name from `ritzhrta problems`")
+    p.add_argument("problem", nargs="?", help="a name from `ritzhrta problems`, or FILE.py:FUNCTION (a function "
+                   "of your file that returns a ritzhrta Problem)")
     p.add_argument("--resume", type=Path, metavar="DIR", help="continue the run in DIR from its checkpoint")
     p.add_argument("--config", type=Path, metavar="FILE", help="all settings from a JSON or TOML file")
     group = p.add_mutually_exclusive_group()
@@ -73,6 +74,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Options that only mean something for gradient training (Adam/SGD steps).
 _GRADIENT_ONLY = ("preset", "steps") + GRADIENT_ONLY
+
+
+def _problem_name(name: str) -> str:
+    """A registered name as it is; FILE.py:FUNCTION with the file's absolute path (a resume from another
+    folder finds it)."""
+    path, sep, func = name.partition(":")
+    return f"{Path(path).resolve()}:{func}" if sep and path.endswith(".py") else name
+
+
+def _folder_name(problem: str) -> str:
+    """The default run folder's name: the problem's, or FILE-FUNCTION for a user's file."""
+    path, sep, func = problem.partition(":")
+    return f"{Path(path).stem}-{func}" if sep and path.endswith(".py") else problem
 
 
 def _route(args) -> dict:
@@ -125,7 +139,7 @@ def config_from_args(args) -> RunConfig:
     given = _given(args)
     _check_device(given.get("device", "cpu"))
     chosen = {key: value for key, value in route.items() if key != "default_schedule"}
-    config = RunConfig(problem=args.problem, schedule=schedule, **{**given, **chosen})
+    config = RunConfig(problem=_problem_name(args.problem), schedule=schedule, **{**given, **chosen})
     validate(config)
     return config
 
@@ -273,7 +287,7 @@ def cmd_solve(args) -> int:
         else:
             with usage():
                 config = config_from_args(args)
-        out = args.out or (Path(config.out) if config.out else Path("runs") / config.problem)
+        out = args.out or (Path(config.out) if config.out else Path("runs") / _folder_name(config.problem))
         if out.exists() and not out.is_dir():
             raise UsageError(f"--out {out} is an existing file, not a folder; choose another path")
         if out.exists() and any(out.iterdir()) and not args.force:

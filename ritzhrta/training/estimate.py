@@ -217,7 +217,9 @@ def warn_unresolved(estimate: float, tol: float, corners, advice: str | None = N
     if not math.isfinite(tol):  # tol = inf: an inner solve that reports nothing
         return lines
     if estimate > tol:
-        advice = advice or "try a wider net (--width), more quadrature points (--quadrature), or local features"
+        advice = advice or ("a wider net (--width) helps a smooth solution; a local feature (a peak, a front, a "
+                            "layer) needs the adaptive route: ritzhrta solve NAME --adaptive, or "
+                            "ritzhrta.training.adaptive.adaptive_solve(problem, tol)")
         lines.append(f"estimated relative H¹ error {estimate:.2g} > tol {tol:g}: not resolved; {advice}")
     if corners:
         where = ", ".join("(" + ", ".join(f"{c:g}" for c in xy) + ")" for xy in corners)
@@ -225,5 +227,18 @@ def warn_unresolved(estimate: float, tol: float, corners, advice: str | None = N
                      f"({estimate:.2g}) does not see it (measured 6-17x low on lshape-mixed without "
                      "corner functions)")
     for line in lines:
-        warnings.warn(line, UnresolvedWarning, stacklevel=3)
+        warnings.warn(line, UnresolvedWarning, stacklevel=user_stacklevel())
     return lines
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` of :func:`warnings.warn` that points at the first caller outside the ritzhrta
+    package (the user's ``solve(...)`` line, not a line of ours)."""
+    import inspect
+    import os
+
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    level, frame = 1, inspect.currentframe().f_back  # the frame that calls warnings.warn is level 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
+        level, frame = level + 1, frame.f_back
+    return level

@@ -135,12 +135,13 @@ def _residual_route(problem, given: dict) -> bool:
     return given["loss"] in (None, "residual") and all(given[key] is None for key in ("k", "dirichlet", "init"))
 
 
-def default_config(problem, **given):
+def default_config(problem, seed: int = 0, **given):
     """A :class:`~ritzhrta.outputs.runs.RunConfig` of the default route for ``problem`` (a Problem or
-    Target object; ``given``: settings of :func:`choose` to fix)."""
+    Target object; ``seed``: the run's seed, which draws the network too; ``given``: settings of
+    :func:`choose` to fix)."""
     from ritzhrta.outputs.runs import RunConfig
     from ritzhrta.schedule import PRESETS, format_schedule
 
     chosen = choose(problem, **given)
     schedule = chosen.pop("default_schedule") or format_schedule(PRESETS["homotopy"](6000))
-    return RunConfig(problem=getattr(problem, "name", "") or "", schedule=schedule, **chosen)
+    return RunConfig(problem=getattr(problem, "name", "") or "", schedule=schedule, seed=seed, **chosen)

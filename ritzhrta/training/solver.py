@@ -43,7 +43,7 @@ def solve(problem, net: nn.Module | None = None, schedule: Sequence[Stage] | Non
 
     ``solve(problem)`` alone runs the default route of ``ritzhrta solve NAME``
     (:func:`ritzhrta.training.routes.default_config`: network, schedule and loss chosen for the problem's
-    kind, seed 0).
+    kind; ``seed`` draws its network too).
 
     loss: a loss object (:class:`~ritzhrta.forms.losses.H1Loss` by default, ``L2Loss``, ``RitzLoss(beta=...)``)
     or any callable (net, problem, interior, boundary) -> scalar (gradient stages only).
@@ -80,7 +80,7 @@ def solve(problem, net: nn.Module | None = None, schedule: Sequence[Stage] | Non
     if net is None and schedule is None:
         from ritzhrta.training.routes import default_config
 
-        config = default_config(problem)
+        config = default_config(problem, seed=seed)
         schedule = config.stages()
         net = config.build_model(problem, schedule[0].s_at(0))
         loss = config.build_loss() if loss is None else loss
@@ -147,6 +147,8 @@ def solve(problem, net: nn.Module | None = None, schedule: Sequence[Stage] | Non
         if resample_every:
             raise ValueError("a quadrature rule is fixed: resample_every needs sampled points")
     sampler = Sampler(problem, n, method, nb, seed, resample_every, p0.dtype, p0.device, rule=quadrature)
+    if hasattr(problem, "check_data"):  # NaN/inf data: named with its callable and a point, before any training
+        problem.check_data(sampler.interior.x, None if sampler.boundary is None else sampler.boundary.x)
     if eval_points is None and problem.has_exact:
         eval_points = evaluation_points(problem, dtype=p0.dtype, device=p0.device)
     run = Run(problem=problem, net=net, stages=stages, loss=loss, lr=lr, sampler=sampler, eval_points=eval_points,
