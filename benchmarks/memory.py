@@ -1,11 +1,15 @@
-"""Peak memory of one solve against width × points (the per-rank memory model of docs/SCALING.md).
+"""Peak memory of a run against the memory model that refuses runs up front (issue 35).
 
-Each case runs in a fresh process (``ru_maxrss`` is per process): screened-poisson2d, float64,
-Sobol points; "adam" = 3 Adam steps of the H¹ loss (σ^3), "galerkin" = one Galerkin output
-solve of the Ritz energy with Nitsche (σ^5). Reported: the peak resident memory above the
-process's size before the solve, and its ratio to n·m·(d + 1)·8 bytes (one float64 matrix of
-values and gradients per point and unit). The evaluation on 16384 held-out points is part of
-the peak, so the slope between two point counts is the per-point cost.
+Each case runs in a fresh process (``ru_maxrss`` is per process) as the CLI would run it: the
+RunConfig of the route (``ritzhrta.training.routes.default_config`` with the case's settings), its
+network, its solve with the estimate and the errors on the evaluation points. Reported: the peak
+resident memory above the process's size before the run (the OS's figure), the model's estimate
+(:func:`ritzhrta.training.memory.run_bytes`, the figure the CLI checks) and their ratio, which must
+lie in [1, 1.5]: never under the peak, at most half above it.
+
+Routes: residual (the default 2D/3D route: Gaussian features, strong form), ritz (Galerkin solve of
+the Ritz energy on σ^5 features), adam (the paper's gradient route, 3 steps, depth 1 and 4: parameters,
+gradients and Adam's moments), highdim (the high-dimensional route), adaptive (the local-feature route).
 
     python benchmarks/memory.py           # results/memory.csv, .md
     python benchmarks/memory.py --quick   # seconds; used by the tests
@@ -18,49 +22,85 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import parse_args, write_rows  # noqa: E402
+from _common import parse_args, write_rows, write_table  # noqa: E402
 
 CHILD = r"""
-import json, resource, sys, torch, problems
-from ritzhrta import TwoLayerNet, solve, Stage, H1Loss, RitzLoss
+import json, resource, sys, warnings, torch, problems
+from ritzhrta.outputs.config import RunConfig
+from ritzhrta.training.memory import run_bytes
+from ritzhrta.training.routes import default_config
+from ritzhrta import solve
 torch.set_num_threads(1)
-w, n, kind = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-pb = problems.get("screened-poisson2d")
-torch.manual_seed(0)
-net = TwoLayerNet(2, w, k=3 if kind == "adam" else 5, s=1.0).double()
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-if kind == "adam":
-    solve(pb, net, (Stage(3, 1.0),), loss=H1Loss(), points=n, sampling="sobol", progress=False)
+warnings.simplefilter("ignore")
+case = json.loads(sys.argv[1])
+problem = problems.get(case["problem"], **case.get("options", {}))
+settings = case.get("settings", {})
+if case["route"] == "adaptive":
+    config = RunConfig(problem=case["problem"], adaptive=True, max_dofs=case["max_dofs"], tol=1e-9)
 else:
-    solve(pb, net, (Stage(1, 1.0, trainer="galerkin"),), loss=RitzLoss(dirichlet="nitsche"), points=n,
-          sampling="sobol", progress=False)
-print(json.dumps({"peak_mb": (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024}))
+    config = default_config(problem, **settings)
+    if "depth" in case:
+        import dataclasses
+        config = dataclasses.replace(config, depth=case["depth"], schedule="1:3")
+model = run_bytes(config, problem)
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+if case["route"] == "adaptive":
+    from ritzhrta.training.adaptive import adaptive_solve
+    adaptive_solve(problem, tol=1e-9, max_dofs=case["max_dofs"])
+else:
+    stages = config.stages()
+    net = config.build_model(problem, stages[0].s_at(0))
+    solve(problem, net, stages, loss=config.build_loss(), progress=False, tol=config.tol)
+peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) * 1024
+print(json.dumps({"peak": peak, "model": model}))
 """
+
+QUICK = [
+    {"route": "residual", "problem": "poisson2d-dirichlet", "settings": {"width": 200}},
+    {"route": "adam", "problem": "poisson2d-dirichlet", "settings": {"trainer": "gradient", "width": 200}, "depth": 2},
+]
+FULL = [
+    *({"route": "residual", "problem": "poisson2d-dirichlet", "settings": {"width": m}} for m in (400, 1000, 2000, 4000)),
+    *({"route": "residual", "problem": "poisson3d-dirichlet", "settings": {"width": m}} for m in (800, 1600)),
+    *({"route": "ritz", "problem": "poisson2d-dirichlet", "settings": {"loss": "ritz", "width": m}} for m in (500, 2000)),
+    *({"route": "adam", "problem": "poisson2d-neumann", "settings": {"trainer": "gradient", "width": m, "k": k},
+       "depth": L} for m, L, k in ((1000, 1, 3), (4000, 1, 3), (1000, 4, 1), (3000, 4, 1))),
+    *({"route": "gauss-newton", "problem": "poisson2d-neumann", "settings": {"trainer": "gauss-newton", "width": m}}
+      for m in (100, 300)),
+    *({"route": "highdim", "problem": name, "options": {"dim": d}} for name, d in
+      (("poisson-nd", 20), ("poisson-nd", 50), ("gaussian-nd", 10), ("pairs-nd", 10))),
+    *({"route": "highdim", "problem": "gaussian-nd", "options": {"dim": d}, "settings": {"features": "anova2"}}
+      for d in (10, 20)),  # ANOVA-2 forced where it does not resolve: it grows to its column budget
+    *({"route": "adaptive", "problem": "peak", "max_dofs": n} for n in (1000, 2500)),
+]
+
+
+def describe(case: dict) -> str:
+    parts = [f"{k} {v}" for k, v in {**case.get("settings", {}), **case.get("options", {})}.items()
+             if k not in ("trainer", "loss")]
+    parts += [f"depth {case['depth']}"] if "depth" in case else []
+    parts += [f"max_dofs {case['max_dofs']}"] if "max_dofs" in case else []
+    return ", ".join(parts)
 
 
 def main(argv=None) -> int:
     args = parse_args(__doc__, argv)
-    cases = [(20, 256), (20, 512)] if args.quick else [(1000, 16384), (2000, 16384), (2000, 32768)]
     rows = []
-    for kind in ("adam", "galerkin"):
-        for width, points in cases:
-            proc = subprocess.run([sys.executable, "-c", CHILD, str(width), str(points), kind], capture_output=True,
-                                  text=True)
-            if proc.returncode != 0:
-                raise SystemExit(proc.stderr[-2000:])
-            peak = json.loads(proc.stdout.strip().splitlines()[-1])["peak_mb"]
-            model = points * width * 3 * 8 / 2 ** 20
-            rows.append({"route": kind, "width": width, "points": points, "dtype": "float64", "peak_mb": round(peak, 1),
-                         "n_m_dp1_8_mb": round(model, 1), "ratio": round(peak / model, 2)})
-            print(rows[-1], flush=True)
+    for case in (QUICK if args.quick else FULL):
+        proc = subprocess.run([sys.executable, "-c", CHILD, json.dumps(case)], capture_output=True, text=True,
+                              cwd=Path(__file__).resolve().parents[1])
+        if proc.returncode != 0:
+            raise SystemExit(proc.stderr[-2000:])
+        got = json.loads(proc.stdout.strip().splitlines()[-1])
+        rows.append({"route": case["route"], "problem": case["problem"], "setting": describe(case),
+                     "peak_mib": round(got["peak"] / 2 ** 20, 1), "model_mib": round(got["model"] / 2 ** 20, 1),
+                     "model_over_peak": round(got["model"] / max(got["peak"], 1), 2)})
+        print(rows[-1], flush=True)
     name = "memory_quick" if args.quick else "memory"
     write_rows(args.out / f"{name}.csv", rows)
-    lines = ["Peak resident memory above the process's start (MB), float64, d = 2; ratio to n·m·(d+1)·8 bytes.", "",
-             "| route | width m | points n | peak MB | n·m·(d+1)·8 MB | ratio |", "|---|---|---|---|---|---|"]
-    lines += [f"| {r['route']} | {r['width']} | {r['points']} | {r['peak_mb']:.0f} | {r['n_m_dp1_8_mb']:.0f} | "
-              f"{r['ratio']:.2f} |" for r in rows]
-    (args.out / f"{name}.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_table(args.out / f"{name}.md", [("route", "route"), ("problem", "problem"), ("setting", "setting"),
+                                          ("peak MiB (OS)", "peak_mib"), ("model MiB", "model_mib"),
+                                          ("model / peak", "model_over_peak")], rows)
     return 0
 
 

@@ -159,10 +159,13 @@ def validate(config: RunConfig) -> None:
         from ritzhrta.reference.fem import check_reference
 
         check_reference(problem)
+    from ritzhrta.training.memory import check_run
+
     if config.adaptive:  # its own route: local features, no network or loss of the config
         from ritzhrta.training.adaptive import DEFAULT_MAX_DOFS, check_adaptive
 
         check_adaptive(problem, config.tol, config.max_dofs or DEFAULT_MAX_DOFS)
+        check_run(config, problem)
         return
     net = config.build_model(problem, 1.0)
     loss = config.build_loss()
@@ -173,32 +176,7 @@ def validate(config: RunConfig) -> None:
         from ritzhrta.geometry.quadrature import check_rule_size
 
         check_rule_size(*config.quadrature)
-    from ritzhrta.training.memory import check_memory
-
-    check_memory(config.trainer, config.width, _training_points(config, problem, net), problem.dim,
-                 4 if config.dtype == "float32" else 8, config.depth)
-
-
-def _training_points(config: RunConfig, problem, net) -> int:
-    """How many points the run trains on, computed without building the rule."""
-    rule = config.quadrature
-    if rule is None and config.points is None and config.sampling is None and \
-            config.trainer != "gradient" and trainers.get(config.trainer).gauss_rule:
-        if problem.dim > 3:  # solve() samples Sobol points there (a tensor rule grows as n^d)
-            from ritzhrta.training.lstsq import output_size
-            from ritzhrta.forms.residual import ROWS_PER_UNKNOWN
-
-            return max(problem.points, ROWS_PER_UNKNOWN * output_size(net))
-        rule = problem.domain.default_rule()
-        if config.loss == "residual":
-            from ritzhrta.training.lstsq import output_size
-            from ritzhrta.forms.residual import residual_rule
-
-            rule = residual_rule(problem.domain, output_size(net))
-    if rule is None:
-        return config.points or problem.points
-    order, cells = rule
-    return len(problem.domain.quadrature(order, 1)) * cells ** problem.dim
+    check_run(config, problem)
 
 
 def _check_device(name: str) -> None:
