@@ -1,6 +1,4 @@
 """``python -m ritzhrta``: the same as the ``ritzhrta`` console script."""
-import sys
+from ritzhrta.cli.main import console
 
-from ritzhrta.cli.main import main
-
-sys.exit(main())
+console()

@@ -182,3 +182,19 @@ def test_the_cli_solves_a_problem_from_the_users_file(tmp_path, monkeypatch, cap
     assert main(["solve", "mine.py:other", "--no-progress"]) == 2
     assert "mine.py has no function 'other'" in capsys.readouterr().err
     assert main(["solve", "missing.py:f", "--no-progress"]) == 2
+
+
+def test_a_signal_during_the_interpreters_shutdown_prints_no_traceback():
+    """An atexit handler stands in for the shutdown (tqdm's monitor thread, dask's clients): a Ctrl-C
+    there used to print "Exception ignored … KeyboardInterrupt" and a traceback."""
+    import subprocess
+    import sys
+
+    code = ("import atexit, os, signal, sys, time\n"
+            "atexit.register(lambda: (os.kill(os.getpid(), signal.SIGINT), time.sleep(0.5)))\n"
+            "sys.argv = ['ritzhrta', 'problems']\n"
+            "from ritzhrta.cli.main import console\n"
+            "console()\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "poisson2d-dirichlet" in proc.stdout
+    assert "Traceback" not in proc.stderr and "KeyboardInterrupt" not in proc.stderr, proc.stderr

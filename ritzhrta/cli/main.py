@@ -475,5 +475,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
 
 
+def console() -> None:
+    """The ``ritzhrta`` command: :func:`main`, then an exit that a late Ctrl-C or SIGTERM cannot turn
+    into a traceback (issue 35: a signal during the interpreter's shutdown — atexit handlers, threads
+    being joined — printed one); such a signal now ends the process with the run's exit code."""
+    import signal
+
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+
+    def quiet(signum, frame):
+        os._exit(code)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, quiet)
+    sys.exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    console()
