@@ -11,8 +11,9 @@ Routes: residual (the default 2D/3D route: Gaussian features, strong form), ritz
 the Ritz energy on σ^5 features), adam (the paper's gradient route, 3 steps, depth 1 and 4: parameters,
 gradients and Adam's moments), highdim (the high-dimensional route), adaptive (the local-feature route).
 
-    python benchmarks/memory.py           # results/memory.csv, .md
-    python benchmarks/memory.py --quick   # seconds; used by the tests
+    python benchmarks/memory.py              # results/memory.csv, .md
+    python benchmarks/memory.py --quick      # seconds; used by the tests
+    python benchmarks/memory.py --model-only # recompute the model column against the committed peaks
 """
 from __future__ import annotations
 
@@ -83,10 +84,39 @@ def describe(case: dict) -> str:
     return ", ".join(parts)
 
 
+def model_of(case: dict) -> float:
+    """The model's figure for ``case`` in this process (what the child computes before its run)."""
+    import dataclasses
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    import problems
+    from ritzhrta.outputs.config import RunConfig
+    from ritzhrta.training.memory import run_bytes
+    from ritzhrta.training.routes import default_config
+
+    problem = problems.get(case["problem"], **case.get("options", {}))
+    if case["route"] == "adaptive":
+        config = RunConfig(problem=case["problem"], adaptive=True, max_dofs=case["max_dofs"], tol=1e-9)
+    else:
+        config = default_config(problem, **case.get("settings", {}))
+        if "depth" in case:
+            config = dataclasses.replace(config, depth=case["depth"], schedule="1:3")
+    return run_bytes(config, problem)
+
+
 def main(argv=None) -> int:
-    args = parse_args(__doc__, argv)
+    args = parse_args(__doc__, argv, extra=lambda p: p.add_argument(
+        "--model-only", action="store_true", help="keep the committed peaks, recompute the model's column"))
     rows = []
-    for case in (QUICK if args.quick else FULL):
+    if args.model_only:
+        import csv
+
+        kept = list(csv.DictReader((args.out / "memory.csv").open()))
+        for case, row in zip(FULL, kept):
+            model = model_of(case)
+            rows.append({**row, "model_mib": round(model / 2 ** 20, 1),
+                         "model_over_peak": round(model / 2 ** 20 / float(row["peak_mib"]), 2)})
+    for case in ([] if args.model_only else QUICK if args.quick else FULL):
         proc = subprocess.run([sys.executable, "-c", CHILD, json.dumps(case)], capture_output=True, text=True,
                               cwd=Path(__file__).resolve().parents[1])
         if proc.returncode != 0:

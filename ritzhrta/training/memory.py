@@ -37,7 +37,7 @@ def estimate_bytes(trainer: str, width: int, points: int, dim: int, dtype_bytes:
 
 # The calibrated model of a whole run, route by route (benchmarks/memory.py, rows results/memory.csv:
 # the OS's peak RSS against this figure, in [1, 1.5] on every row that reaches its size).
-OVERHEAD = 250 * 2 ** 20  # what any solve adds first: allocator arenas, BLAS/LAPACK workspaces, point sets
+OVERHEAD = 280 * 2 ** 20  # what any solve adds first: allocator arenas, BLAS/LAPACK workspaces, point sets
 EVAL_FACTOR = 3.2  # the errors and the estimate on the 16384 evaluation points, per (n_e × m) float64 matrix
 RESIDUAL_FACTOR = 2.4  # the strong-form rows: values, ∇, Δ and their copies, per point, unit and (d + 5)
 SOLVE_FACTOR = 2.3  # a Galerkin / alternating solve's columns and evaluation, per (n·(d+1) + n_e)·m value
