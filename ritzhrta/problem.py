@@ -28,6 +28,16 @@ def _check_callable(name: str, value, allow_none: bool = True) -> None:
         raise TypeError(f"{name} must be a callable x -> tensor, got {type(value).__name__}")
 
 
+def _constant(value: float) -> Callable[[Tensor], Tensor]:
+    """The datum x ↦ value, differentiable in x (a zero gradient that autograd can follow)."""
+
+    def constant(x: Tensor) -> Tensor:
+        return value + 0 * x[:, 0]
+
+    constant.__qualname__ = f"constant({value:g})"
+    return constant
+
+
 def _evaluate(fn: Field, x: Tensor, name: str, shape: tuple[int, ...]) -> Tensor:
     """Call ``fn(x)`` and check that it returns a finite tensor of ``shape``."""
     y = fn(x)
@@ -134,6 +144,12 @@ class Problem(_HasExact):
         if isinstance(self.potential, numbers.Real) and self.potential < 0:
             raise ValueError(f"potential V must be >= 0 (with V < 0 the energy of −Δu + Vu = f can be unbounded "
                              f"below and the problem ill-posed), got {self.potential}")
+        for name in ("dirichlet", "neumann"):  # a constant datum may be given as a number (dirichlet=0.0)
+            value = getattr(self, name)
+            if isinstance(value, numbers.Real) and not isinstance(value, bool):
+                if not math.isfinite(value):
+                    raise ValueError(f"{name} must be finite, got {value}")
+                object.__setattr__(self, name, _constant(float(value)))
         for name in ("dirichlet", "neumann", "dirichlet_where", "exact", "exact_grad", "interface"):
             _check_callable(name, getattr(self, name))
         if self.dirichlet_where is not None and self.dirichlet is None:

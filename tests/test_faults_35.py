@@ -198,3 +198,13 @@ def test_a_signal_during_the_interpreters_shutdown_prints_no_traceback():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and "poisson2d-dirichlet" in proc.stdout
     assert "Traceback" not in proc.stderr and "KeyboardInterrupt" not in proc.stderr, proc.stderr
+
+
+def test_constant_boundary_data_may_be_a_number():
+    """A newcomer's first problem: dirichlet=0.0 used to be "must be a callable"."""
+    from ritzhrta import Disk, Problem, solve
+
+    problem = Problem(Disk((0, 0), 1.0), source=4.0, dirichlet=0.0, exact=lambda x: 1 - (x ** 2).sum(1))
+    assert solve(problem, progress=False).errors["h1"] < 1e-8
+    with pytest.raises(ValueError, match="dirichlet must be finite"):
+        Problem(Disk((0, 0), 1.0), source=4.0, dirichlet=float("nan"))
