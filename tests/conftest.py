@@ -89,6 +89,7 @@ torch.set_num_threads(1)
 def _seed():
     torch.manual_seed(0)
     yield
+    torch.set_num_threads(1)  # a test that resumed a run with --threads N leaves one thread behind it
 
 
 @pytest.fixture

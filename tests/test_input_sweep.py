@@ -38,13 +38,16 @@ def test_options_that_resume_or_config_would_ignore(tmp_path, capsys):
                  "--no-progress", "--out", str(out)]) == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     capsys.readouterr()
-    for extra in (["--width", "5"], ["--threads", "2"], ["--out", str(tmp_path / "x")]):
+    for extra in (["--width", "5"], ["--seed", "3"], ["--out", str(tmp_path / "x")]):
         assert main(["solve", "--resume", str(out), *extra]) == 2
         assert len(capsys.readouterr().err.strip().splitlines()) == 1
     config = tmp_path / "c.json"
     config.write_text('{"problem": "approx1d", "loss": "l2", "k": 1}')
     assert main(["solve", "--config", str(config), "--lr", "0.1", "--out", str(tmp_path / "y")]) == 2
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before and not (tmp_path / "y").exists()
+    # issue 35: a setting a resume may change (outputs.config.RESUMABLE) is taken, and written to config.json
+    assert main(["solve", "--resume", str(out), "--threads", "2", "--no-progress"]) == 0
+    assert '"threads": 2' in (out / "config.json").read_text()
 
 
 @pytest.mark.parametrize("args", [
