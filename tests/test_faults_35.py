@@ -208,3 +208,24 @@ def test_constant_boundary_data_may_be_a_number():
     assert solve(problem, progress=False).errors["h1"] < 1e-8
     with pytest.raises(ValueError, match="dirichlet must be finite"):
         Problem(Disk((0, 0), 1.0), source=4.0, dirichlet=float("nan"))
+
+
+def test_the_thread_policy_counts_the_points_a_run_trains_on(monkeypatch):
+    """Issue 31's measured disagreement: plate-hole and part3d were counted at their problems'
+    suggested 2048 / 4096 points, and ran on one thread, while they train on 15 633 / 88 857."""
+    import problems
+    from ritzhrta.outputs import runs
+    from ritzhrta.training import threads
+    from ritzhrta.training.memory import training_points
+    from ritzhrta.training.routes import default_config
+
+    monkeypatch.setattr(runs, "machine_load", lambda: 0.0)
+    monkeypatch.setattr(threads, "machine_load", lambda: 0.0)
+    monkeypatch.setattr(threads.os, "cpu_count", lambda: 2)
+    for name, points in (("plate-hole", 15633), ("part3d", 88857)):
+        problem = problems.get(name)
+        config = default_config(problem)
+        assert training_points(config, problem) == points
+        assert runs.apply_threads(config, hint=False)[0] == 2
+    small = default_config(problems.get("poisson2d-dirichlet"))
+    assert runs.apply_threads(small, hint=False)[0] == 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 
 __all__ = ["estimate_bytes", "available_bytes", "check_memory", "check_run", "run_bytes", "residual_bytes",
+           "training_points",
            "limit_source", "FRACTION"]
 
 FRACTION = 0.8
@@ -59,6 +60,19 @@ def _residual_points(config, problem, unknowns: int) -> tuple[int, int]:
     interior = len(problem.domain.quadrature(order, 1)) * (1 if problem.domain.meshed else cells ** problem.dim)
     boundary = len(problem.domain.boundary_quadrature(order, cells))
     return interior, boundary
+
+
+def training_points(config, problem) -> int:
+    """How many points the run of ``config`` trains on (what the solver will build): the residual
+    route's coarsened rule, the domain's default Gauss rule (or ``quadrature``) for the other solve
+    trainers, Sobol points above 3D, ``points`` or the problem's suggestion for gradient training."""
+    if config.trainer == "gradient" or config.points is not None or config.sampling is not None:
+        return config.points or problem.points
+    if config.trainer == "highdim" or problem.dim > 3:
+        return max(problem.points, 4 * config.width)
+    if config.loss == "residual" and config.trainer == "galerkin":
+        return sum(_residual_points(config, problem, config.width + 1))
+    return len(problem.domain.quadrature(*(config.quadrature or problem.domain.default_rule())))
 
 
 def _parameters(dim: int, width: int, depth: int) -> int:
