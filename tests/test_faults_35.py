@@ -229,3 +229,25 @@ def test_the_thread_policy_counts_the_points_a_run_trains_on(monkeypatch):
         assert runs.apply_threads(config, hint=False)[0] == 2
     small = default_config(problems.get("poisson2d-dirichlet"))
     assert runs.apply_threads(small, hint=False)[0] == 1
+
+
+def test_an_exact_solution_the_problem_does_not_have_is_reported():
+    """Issue 32's wrong problem: u* solves +Δu = f, the source given is f. The solve is resolved for the
+    problem as written (estimate ~1e-12) and 100 % from the given u*: one line says so."""
+    import math
+    import warnings
+
+    import problems
+    from ritzhrta import Problem, solve
+    from ritzhrta.training.estimate import UnresolvedWarning
+
+    good = problems.get("poisson2d-dirichlet")
+    wrong = Problem(good.domain, source=lambda x: -good.f(x), dirichlet=good.h, exact=good.exact, name="wrong-sign")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = solve(wrong, progress=False)
+        solve(good, progress=False)
+    lines = [str(w.message) for w in caught if issubclass(w.category, UnresolvedWarning)]
+    assert len(lines) == 1 and "the given exact solution does not satisfy the problem" in lines[0]
+    assert result.estimate["h1"] < 1e-8 and result.errors["h1"] > 1 and result.estimate["resolved"] is False
+    assert math.isfinite(result.estimate["h1"])

@@ -26,7 +26,7 @@ from ritzhrta.schedule import Stage, schedule_steps
 from ritzhrta.training.estimate import DEFAULT_TOL, check_tol, estimate_run
 from ritzhrta.training.steps import CompiledStep
 
-__all__ = ["solve", "DivergenceError", "default_quadrature"]
+__all__ = ["solve", "DivergenceError", "default_quadrature", "check_exact", "INCONSISTENT"]
 
 
 def solve(problem, net: nn.Module | None = None, schedule: Sequence[Stage] | None = None, *,
@@ -178,7 +178,32 @@ def solve(problem, net: nn.Module | None = None, schedule: Sequence[Stage] | Non
         else:
             result.estimate = estimate_run(run, tol) if result.status == "finished" else None
             result.estimate_net = (result.estimate or {}).pop("_net", None)
+            check_exact(problem, result, tol)
     return result
+
+
+def check_exact(problem, result, tol: float) -> None:
+    """Issue 32's consistency check: a solve its estimate calls resolved that is far from the given exact
+    solution (H¹ distance above ``tol`` and :data:`INCONSISTENT` times the estimate) says in one line that
+    the exact solution does not satisfy the problem (a source of the wrong sign, say), as a warning and in
+    ``Result.estimate["warnings"]``."""
+    from ritzhrta.training.estimate import UnresolvedWarning, user_stacklevel
+
+    est, err = result.estimate or {}, (result.errors or {}).get("h1")
+    eta = est.get("h1")
+    if eta is None or err is None or not math.isfinite(tol) or not (eta <= tol):
+        return
+    if err > max(tol, INCONSISTENT * eta):
+        line = (f"the given exact solution does not satisfy the problem: the solve is {err:.2g} from it in relative "
+                f"H¹ while its own estimate is {eta:.2g} (check the source's sign, the data and u*)")
+        est.setdefault("warnings", []).append(line)
+        est["resolved"] = False
+        import warnings
+
+        warnings.warn(line, UnresolvedWarning, stacklevel=user_stacklevel())
+
+
+INCONSISTENT = 100.0  # measured effectivities lie in 0.2-3 (benchmarks/results/estimate.md, highdim.md)
 
 
 def default_quadrature(dim: int) -> tuple[int, int]:
