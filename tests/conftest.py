@@ -43,6 +43,7 @@ SLOW = {
     "tests/test_galerkin.py::test_galerkin_and_gauss_newton_stages_through_solve",
     "tests/test_highdim.py::test_the_default_route_in_five_dimensions",
     "tests/test_highdim_route.py::test_a_ridge_solution_is_found_along_its_direction",
+    "tests/test_highdim_route.py::test_a_stop_inside_the_route_ends_it_and_resume_equals_the_uninterrupted_run",
     "tests/test_stop_phases.py::test_a_stop_after_training_is_honoured_in_every_phase_and_resume_does_not_retrain",
     "tests/test_faults_35.py::test_the_cli_solves_a_problem_from_the_users_file",
     "tests/test_faults_35.py::test_the_seed_of_solve_reaches_the_network",

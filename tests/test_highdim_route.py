@@ -152,3 +152,35 @@ def test_the_reported_estimate_is_the_larger_where_the_opinions_disagree(monkeyp
     monkeypatch.setattr(highdim, "second_opinion", lambda *a: (report["estimate"]["residual"] / 5, "stub"))
     _, _, agreed, _ = _route("gaussian-nd", 5, features="anova1")
     assert agreed["estimate"]["h1"] == agreed["estimate"]["second_opinion"]
+
+
+def test_a_stop_inside_the_route_ends_it_and_resume_equals_the_uninterrupted_run(tmp_path):
+    """A stop asked while the route runs (between candidates) ends it; the stage stays unfinished, the
+    run is "interrupted" with its checkpoint, and a resume runs the route again to the same answer."""
+    from ritzhrta.outputs.runs import RunConfig, resume_run, run
+    from ritzhrta.training import highdim as route
+
+    config = RunConfig(problem="gaussian10d", trainer="highdim", loss="residual", features="auto", schedule="1:1",
+                       dtype="float64")
+    whole = run(config, tmp_path / "whole", progress=False, outputs=False)
+    real = route.residual_estimate
+    calls = []
+
+    def signal_after_the_first_candidate(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:  # the first candidate (ANOVA-1) is estimated: the route should end here
+            import os
+            import signal
+
+            os.kill(os.getpid(), signal.SIGTERM)
+        return real(*args, **kwargs)
+
+    route.residual_estimate = signal_after_the_first_candidate
+    try:
+        part = run(config, tmp_path / "part", progress=False, outputs=False)
+    finally:
+        route.residual_estimate = real
+    assert part.status == "interrupted" and len(part.history) == 0 and len(calls) == 1
+    resumed = resume_run(tmp_path / "part", progress=False, outputs=False)
+    assert resumed.status == "finished" and resumed.errors == whole.errors
+    assert resumed.estimate["h1"] == whole.estimate["h1"]

@@ -110,6 +110,7 @@ SEAMS = [
  ("ritzhrta/outputs/io.py", "        self.dir_fd = os.open(self.path.parent, os.O_RDONLY)", "        self.dir_fd = os.open(self.path.parent, os.O_RDONLY)\n        self.dir_fd = os.open(os.getcwd(), os.O_RDONLY)", "test_a_folder_moved_during_a_write"),
  ("ritzhrta/outputs/runs.py", "            apply_threads(config, hint=progress)\n            return _run_adaptive", "            return _run_adaptive", "test_adaptive_resume_runs_on_the_saved_threads"),
  ("ritzhrta/cli/main.py", "    for sig in (signal.SIGINT, signal.SIGTERM):\n        signal.signal(sig, quiet)", "    pass", "test_a_signal_during_the_interpreters_shutdown"),
+ ("ritzhrta/trainers/highdim.py", "        return bool(asked) or (stop is not None and stop())", "        return stop is not None and stop()", "test_a_stop_inside_the_route_ends_it"),
  ("ritzhrta/training/solver.py", "    if err > max(tol, INCONSISTENT * eta):", "    if False:", "test_an_exact_solution_the_problem_does_not_have"),
  ("ritzhrta/outputs/runs.py", "    points = training_points(config, problem)\n", "    points = config.points or problem.points\n", "test_the_thread_policy_counts_the_points"),
  ("ritzhrta/training/memory.py", "    found = [v for v in (_meminfo(), _cgroup_room(), _address_room()) if v is not None]", "    found = [v for v in (_meminfo(),) if v is not None]", "test_the_limits_that_apply_are_read"),
