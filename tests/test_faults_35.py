@@ -249,5 +249,5 @@ def test_an_exact_solution_the_problem_does_not_have_is_reported():
         solve(good, progress=False)
     lines = [str(w.message) for w in caught if issubclass(w.category, UnresolvedWarning)]
     assert len(lines) == 1 and "the given exact solution does not satisfy the problem" in lines[0]
-    assert result.estimate["h1"] < 1e-8 and result.errors["h1"] > 1 and result.estimate["resolved"] is False
+    assert result.estimate["h1"] < 1e-8 and result.errors["h1"] > 1 and result.estimate["exact_consistent"] is False
     assert math.isfinite(result.estimate["h1"])

@@ -195,11 +195,15 @@ def test_routes_that_cannot_be_redrawn_are_measured_against_a_reference():
     torch.manual_seed(0)
     result = solve(target, TwoLayerNet(1, 20, k=1), (Stage(50, 1.0),), loss=H1Loss(), progress=False, tol=10.0)
     assert result.estimate["method"].startswith("held-out") and result.estimate["h1"] == result.errors["h1"]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UnresolvedWarning)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UnresolvedWarning)
         from ritzhrta.nets.interface import InterfaceNet
 
         material = problems.get("two-material")
         result = solve(material, InterfaceNet(TwoLayerNet(3, 20, k=3), material.interface), (Stage(5, 1.0),),
                        loss=RitzLoss(beta=100.0), progress=False)
     assert result.estimate["h1"] is None and "interface" in result.estimate["reason"]
+    # issue 32: not silent, and no advice to use the route it already uses
+    said = [str(w.message) for w in caught if issubclass(w.category, UnresolvedWarning)]
+    assert any(line.startswith("no error estimate for this run") for line in said)
+    assert "--loss ritz" not in result.estimate["reason"]

@@ -172,8 +172,13 @@ def estimate_run(run, tol: float) -> dict:
     else:
         try:
             ResidualLoss().check(problem)
-        except ValueError as err:
-            return {"h1": None, "reason": f"no estimate for this route: {err}"}
+        except ValueError:  # an interface: the strong form is not defined across the jump
+            line = ("no error estimate for this run: the coefficient jumps across an interface, where the "
+                    "residual-route reference that judges this route is not defined; check the solution "
+                    "against a FEM reference (--reference fem)")
+            if math.isfinite(tol):
+                warnings.warn(line, UnresolvedWarning, stacklevel=user_stacklevel())
+            return {"h1": None, "reason": line, "warnings": [line] if math.isfinite(tol) else []}
         from ritzhrta.training.memory import available_bytes, estimate_bytes
         from ritzhrta.forms.residual import residual_rule
 
