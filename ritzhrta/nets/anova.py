@@ -21,16 +21,15 @@ which full-dimensional features of equal count are not (measured: d = 20, rel L�
 """
 from __future__ import annotations
 
-import math
-
 import torch
 
 from ritzhrta.nets.features import RandomFeatureNet
 
 __all__ = ["AnovaNet", "ANOVA_M1", "ANOVA_M2", "ANOVA_SCALE1", "ANOVA_SCALE2"]
 
-# measured (benchmarks/results/highdim.md, control rows): m₁ = 24 one-variable features per coordinate
-# reach round-off on poisson-nd for d = 5 … 50; κ₁ = 3 / κ₂ = 3 (Gaussian family).
+# m₁ = 24 one-variable features per coordinate reach round-off on poisson-nd for d = 5 … 50
+# (benchmarks/results/highdim.md); m₂ = 40 per pair, doubled by the route while the estimate falls;
+# κ₁ = κ₂ = 3 (Gaussian family). Chosen on poisson-nd and pairs-nd at d = 5-10 (scratch runs, not committed).
 ANOVA_M1 = 24
 ANOVA_M2 = 40
 ANOVA_SCALE1 = 3.0
