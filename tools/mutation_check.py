@@ -82,7 +82,8 @@ SEAMS = [
  ("ritzhrta/outputs/runs.py", "    reason = foreign_reason(state, config)\n", "    reason = None\n", "test_a_foreign_checkpoint"),
  ("ritzhrta/outputs/runs.py", "def check_folder(out: Path) -> None:\n", "def check_folder(out: Path) -> None:\n    return\n", "test_a_run_folder_removed_mid_run"),
  ("ritzhrta/training/loop.py", "                \"cpu_elapsed\": cpu_seconds() - self.start_cpu,", "                \"cpu_elapsed\": 0.0,", "test_an_interrupted_stage_is_in_the_table"),
- ("ritzhrta/training/memory.py", "    if have is not None and need > FRACTION * have:", "    if False:", "test_the_memory_model_matches_its_rows"),
+ ("ritzhrta/training/memory.py", "    if have is not None and need > FRACTION * have:  # the whole run's model", "    if False:", "test_the_memory_model_matches_its_rows"),
+ ("ritzhrta/training/memory.py", "    if have is not None and need > FRACTION * have:\n", "    if False:\n", "test_bad_input_is_refused_in_one_line"),
  # issue 22: iteration-granular stops in solve stages
  ("ritzhrta/training/loop.py", "resume=state.solver_state,", "resume=None,", "test_a_stop_inside_a_solve_stage_takes_one_iteration"),
  ("ritzhrta/training/gauss_newton.py", "        if stop is not None and stop() and it + 1 < iterations:", "        if False:", "test_a_stop_inside_a_solve_stage_takes_one_iteration"),

@@ -212,7 +212,7 @@ def check_run(config, problem, available: float | None = None) -> float:
     FRACTION of what :func:`available_bytes` allows (and which limit that is)."""
     need = run_bytes(config, problem)
     have = available_bytes() if available is None else available
-    if have is not None and need > FRACTION * have:
+    if have is not None and need > FRACTION * have:  # the whole run's model
         gib = 2 ** 30
         where = "the given limit" if available is not None else limit_source()
         raise ValueError(f"this run needs about {need / gib:.1f} GiB (benchmarks/results/memory.md) but "
