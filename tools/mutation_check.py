@@ -107,7 +107,7 @@ SEAMS = [
  ("ritzhrta/outputs/runs.py", "    return {k: v for k, v in config.to_dict().items() if k not in RESUMABLE and k != \"out\"}", "    return {k: v for k, v in config.to_dict().items() if k != \"out\"}", "test_resume_takes_the_settings_a_user_may_change"),
  ("ritzhrta/geometry/mesh_domain.py", "    keys = np.sort(canon[cells], axis=1)", "    keys = np.sort(cells, axis=1)", "test_duplicated_and_overlapping_cells"),
  ("ritzhrta/training/solver.py", "        problem.check_data(sampler.interior.x", "        (sampler.interior.x", "test_nan_source_is_named_with_its_point"),
- ("ritzhrta/training/estimate.py", "        warnings.warn(line, UnresolvedWarning, stacklevel=user_stacklevel())", "        warnings.warn(line, UnresolvedWarning, stacklevel=3)", "test_the_unresolved_warning_points_at_the_callers_line"),
+ ("ritzhrta/training/estimate.py", "    for line in lines:\n        warnings.warn(line, UnresolvedWarning, stacklevel=user_stacklevel())", "    for line in lines:\n        warnings.warn(line, UnresolvedWarning, stacklevel=3)", "test_the_unresolved_warning_points_at_the_callers_line"),
  ("ritzhrta/outputs/io.py", "        self.dir_fd = os.open(self.path.parent, os.O_RDONLY)", "        self.dir_fd = os.open(self.path.parent, os.O_RDONLY)\n        self.dir_fd = os.open(os.getcwd(), os.O_RDONLY)", "test_a_folder_moved_during_a_write"),
  ("ritzhrta/outputs/runs.py", "            apply_threads(config, hint=progress)\n            return _run_adaptive", "            return _run_adaptive", "test_adaptive_resume_runs_on_the_saved_threads"),
  ("ritzhrta/cli/main.py", "    for sig in (signal.SIGINT, signal.SIGTERM):\n        signal.signal(sig, quiet)", "    pass", "test_a_signal_during_the_interpreters_shutdown"),
