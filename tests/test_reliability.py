@@ -438,12 +438,10 @@ def test_the_memory_model_matches_its_rows():
     benchmarks/results/memory.csv: the code's figure is the committed one, and it is within [1, 1.5] of
     the peak on every row of a route of fixed size (the adaptive-size routes: never under it)."""
     import csv
-    import dataclasses
     import sys as _sys
     from pathlib import Path
 
-    from ritzhrta.outputs.config import RunConfig
-    from ritzhrta.training.memory import check_run, run_bytes
+    from ritzhrta.training.memory import check_run
     from ritzhrta.training.routes import default_config
 
     root = Path(__file__).resolve().parents[1]
@@ -455,14 +453,7 @@ def test_the_memory_model_matches_its_rows():
     rows = list(csv.DictReader((root / "benchmarks" / "results" / "memory.csv").open()))
     assert len(rows) == len(bench.FULL)
     for case, row in zip(bench.FULL, rows):
-        problem = problems.get(case["problem"], **case.get("options", {}))
-        if case["route"] == "adaptive":
-            config = RunConfig(problem=case["problem"], adaptive=True, max_dofs=case["max_dofs"], tol=1e-9)
-        else:
-            config = default_config(problem, **case.get("settings", {}))
-            if "depth" in case:
-                config = dataclasses.replace(config, depth=case["depth"], schedule="1:3")
-        model = run_bytes(config, problem) / 2 ** 20
+        model = bench.model_of(case) / 2 ** 20  # the benchmark's own config of the case, the code's model
         assert abs(model - float(row["model_mib"])) <= 0.05 + 1e-3 * model, (row, model)
         ratio = model / float(row["peak_mib"])
         assert ratio >= 1, row
